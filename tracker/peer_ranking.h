@@ -1,0 +1,47 @@
+// Orders a swarm's peers for one requester: closest in network terms first.
+//
+// Tiers: same /24 (IPv4) or /48 (IPv6), then same ASN, then same country, then the
+// rest. Within a tier, higher upload capacity (power-of-two classes) first; peers in
+// the same class are ordered by a hash of the caller's seed and the peer id, so
+// equally good sources share the load and a given seed always gives the same order.
+// Cellular peers are never offered (they download but do not upload), nor is the
+// requester itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tracker/swarm_registry.h"
+
+namespace p2p {
+
+enum class match_tier : uint8_t { subnet = 0, asn = 1, country = 2, other = 3 };
+
+const char* match_tier_name(match_tier tier);
+
+// Per-customer rules removing candidates before ranking.
+struct exclusion_rules {
+  std::vector<uint32_t> excluded_asns;
+  std::vector<uint16_t> excluded_countries;  // country_code("RU") etc.
+  bool same_country_only = false;            // no cross-country matches
+};
+
+constexpr uint16_t country_code(const char c[2]) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(c[0]) << 8) | static_cast<uint8_t>(c[1]));
+}
+
+struct ranked_peer {
+  const peer_view* peer;
+  match_tier tier;
+};
+
+match_tier classify_match(const peer_view& requester, const peer_view& candidate);
+
+// Ranks `candidates` (any order) for `requester` and returns at most `numwant`.
+// Pointers in the result point into `candidates`.
+std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view* candidates,
+                                    size_t count, const exclusion_rules& rules, size_t numwant,
+                                    uint64_t seed);
+
+}  // namespace p2p

@@ -1,0 +1,398 @@
+#include "tracker/tracker_api.h"
+
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/base64url.h"
+#include "tracker/ticket.h"
+
+namespace p2p {
+namespace {
+
+api_error bad_request(std::string message) { return {400, "bad_request", std::move(message)}; }
+
+bool json_refused(json_refusal why, const std::string& reason, api_error* error) {
+  switch (why) {
+    case json_refusal::too_large:
+      *error = {413, "body_too_large", reason};
+      return true;
+    case json_refusal::bad_json:
+      *error = {400, "bad_json", reason};
+      return true;
+    case json_refusal::not_object:
+      *error = bad_request(reason);
+      return true;
+    case json_refusal::none:
+      break;
+  }
+  return false;
+}
+
+json_ptr parse_object(std::string_view body, const json_caps& caps, api_error* error) {
+  json_refusal why;
+  std::string reason;
+  json_ptr root = parse_capped_json_object(body, caps, &why, &reason);
+  if (!root) json_refused(why, reason, error);
+  return root;
+}
+
+// An id member: absent is fine unless required; present must be a valid id.
+bool read_id(json_t* root, const char* name, bool required, std::string* out, api_error* error) {
+  json_t* v = json_object_get(root, name);
+  if (!v) {
+    if (required) *error = bad_request(std::string(name) + ": required");
+    return !required;
+  }
+  if (!json_is_string(v)) {
+    *error = bad_request(std::string(name) + ": must be a string");
+    return false;
+  }
+  std::string_view s(json_string_value(v), json_string_length(v));
+  if (!ticket_id_valid(s)) {
+    *error = bad_request(std::string(name) + ": must be 1..64 of [A-Za-z0-9_-]");
+    return false;
+  }
+  out->assign(s);
+  return true;
+}
+
+bool read_uint(json_t* root, const char* name, int64_t max, bool* present, int64_t* out,
+               api_error* error) {
+  json_t* v = json_object_get(root, name);
+  *present = v != nullptr;
+  if (!v) return true;
+  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+    *error = bad_request(std::string(name) + ": must be an integer 0.." + std::to_string(max));
+    return false;
+  }
+  *out = json_integer_value(v);
+  return true;
+}
+
+bool read_network(json_t* root, bool* present, network_type* out, api_error* error) {
+  json_t* v = json_object_get(root, "network");
+  *present = v != nullptr;
+  if (!v) return true;
+  if (!json_is_string(v) ||
+      !network_type_parse(std::string_view(json_string_value(v), json_string_length(v)), out)) {
+    *error = bad_request("network: must be \"wifi\", \"cellular\", \"ethernet\" or \"unknown\"");
+    return false;
+  }
+  return true;
+}
+
+bool read_ticket(json_t* root, std::string* out, api_error* error) {
+  json_t* v = json_object_get(root, "ticket");
+  if (!v) {
+    *error = bad_request("ticket: required");
+    return false;
+  }
+  if (!json_is_string(v)) {
+    *error = bad_request("ticket: must be a string");
+    return false;
+  }
+  out->assign(json_string_value(v), json_string_length(v));
+  return true;
+}
+
+std::string new_peer_id() {
+  uint8_t bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
+  return base64url_encode(bytes, sizeof bytes);
+}
+
+bool verify(const tracker_settings& settings, const std::string& ticket, int64_t now,
+            ticket_claims* claims, api_error* error) {
+  switch (ticket_verify(settings.secret, ticket, now, settings.ticket_skew, claims)) {
+    case ticket_status::ok:
+      return true;
+    case ticket_status::expired:
+      *error = {401, "ticket_expired", "ticket expired; call init again"};
+      return false;
+    case ticket_status::malformed:
+      *error = {401, "bad_ticket", "ticket malformed"};
+      return false;
+    case ticket_status::bad_signature:
+      *error = {401, "bad_ticket", "ticket not signed by this tracker"};
+      return false;
+  }
+  *error = {401, "bad_ticket", "ticket refused"};
+  return false;
+}
+
+class lock_scope {
+ public:
+  explicit lock_scope(registry_lock& lock) : lock_(lock) { lock_.lock(); }
+  ~lock_scope() { lock_.unlock(); }
+  lock_scope(const lock_scope&) = delete;
+  lock_scope& operator=(const lock_scope&) = delete;
+
+ private:
+  registry_lock& lock_;
+};
+
+peer_announcement announcement_from(const requester_facts& facts) {
+  peer_announcement a;
+  a.address = facts.address;
+  a.asn = facts.asn;
+  a.country[0] = facts.country[0];
+  a.country[1] = facts.country[1];
+  return a;
+}
+
+api_response full_response(int64_t retry_after) {
+  return error_response({503, "full", "tracker is full of live peers; retry later"}, retry_after);
+}
+
+api_response invalid_for_registry() {
+  return error_response(bad_request("peer or swarm id too long for this tracker"));
+}
+
+void append_ticket(std::string* body, const std::string& ticket, int64_t expiry) {
+  *body += "\"ticket\":\"";
+  *body += ticket;  // only [A-Za-z0-9_.-]
+  *body += "\",\"ticket_expires\":";
+  *body += std::to_string(expiry);
+}
+
+api_response handle_init(std::string_view body, const requester_facts& facts,
+                         swarm_registry& registry, registry_lock& lock,
+                         const tracker_settings& settings, int64_t now) {
+  init_request req;
+  api_error error;
+  if (!parse_init_request(body, settings.caps, &req, &error)) return error_response(error);
+  std::string peer_id = new_peer_id();
+  if (peer_id.empty()) return full_response(1);  // no randomness: a transient condition
+
+  peer_announcement a = announcement_from(facts);
+  a.peer_id = peer_id;
+  a.swarm_id = req.swarm;
+  a.network = req.network;
+  a.upload_kbps = req.upload_kbps;
+  a.customer_hash = customer_hash(req.customer);
+  int64_t retry_after = 0;
+  registry_status status;
+  {
+    lock_scope held(lock);
+    status = registry.announce(a, now, &retry_after);
+  }
+  if (status == registry_status::full) return full_response(retry_after);
+  if (status == registry_status::invalid) return invalid_for_registry();
+
+  int64_t expiry = now + settings.ticket_lifetime;
+  std::string ticket = ticket_sign(settings.secret, {peer_id, req.swarm, expiry});
+  int protocol = req.protocol < kTrackerProtocolVersion ? static_cast<int>(req.protocol)
+                                                        : kTrackerProtocolVersion;
+  api_response r;
+  r.body = "{\"peer_id\":\"" + peer_id + "\",\"protocol\":" + std::to_string(protocol) + ",";
+  append_ticket(&r.body, ticket, expiry);
+  r.body += ",\"announce_interval\":" + std::to_string(settings.announce_interval) +
+            ",\"peer_ttl\":" + std::to_string(registry.limits().peer_ttl) + "}";
+  return r;
+}
+
+api_response handle_peers(std::string_view body, const requester_facts& facts,
+                          swarm_registry& registry, registry_lock& lock,
+                          const tracker_settings& settings, int64_t now) {
+  peers_request req;
+  api_error error;
+  if (!parse_peers_request(body, settings.caps, &req, &error)) return error_response(error);
+  ticket_claims claims;
+  if (!verify(settings, req.ticket, now, &claims, &error)) return error_response(error);
+  if (!req.peer_id.empty() && req.peer_id != claims.peer_id)
+    return error_response({403, "peer_mismatch", "peer_id differs from the ticket's peer"});
+  if (!req.swarm.empty() && req.swarm != claims.swarm_id)
+    return error_response({403, "swarm_mismatch", "swarm differs from the ticket's swarm"});
+
+  uint32_t numwant = req.has_numwant ? req.numwant : settings.default_numwant;
+  if (numwant > settings.max_numwant) numwant = settings.max_numwant;
+
+  // One buffer per worker: ranking copies the swarm out so the lock is short.
+  static thread_local std::vector<peer_view> candidates;
+  peer_view self;
+  size_t count = 0;
+  int64_t retry_after = 0;
+  registry_status status;
+  {
+    lock_scope held(lock);
+    peer_view existing;
+    bool known = registry.find(claims.peer_id, &existing);
+    peer_announcement a = announcement_from(facts);
+    a.peer_id = claims.peer_id;
+    a.swarm_id = claims.swarm_id;
+    a.network = req.has_network ? req.network : (known ? existing.network : network_type::unknown);
+    a.upload_kbps = req.has_upload ? req.upload_kbps : (known ? existing.upload_kbps : 0);
+    a.customer_hash =
+        known ? existing.customer_hash : (req.customer.empty() ? 0 : customer_hash(req.customer));
+    status = registry.announce(a, now, &retry_after);
+    if (status != registry_status::full && status != registry_status::invalid) {
+      registry.find(claims.peer_id, &self);
+      size_t size = registry.swarm_size(claims.swarm_id);
+      if (candidates.size() < size) candidates.resize(size);
+      count = registry.swarm_peers(claims.swarm_id, now, candidates.data(), size);
+    }
+  }
+  if (status == registry_status::full) return full_response(retry_after);
+  if (status == registry_status::invalid) return invalid_for_registry();
+
+  static const exclusion_rules kNoRules;
+  auto rules = settings.exclusions.find(self.customer_hash);
+  std::vector<ranked_peer> ranked =
+      rank_peers(self, candidates.data(), count,
+                 rules == settings.exclusions.end() ? kNoRules : rules->second, numwant,
+                 // Seeded per requester and announce period: stable between retries,
+                 // different across requesters so equally good peers share the load.
+                 customer_hash(claims.peer_id) ^
+                     static_cast<uint64_t>(
+                         now / (settings.announce_interval > 0 ? settings.announce_interval : 1)));
+
+  api_response r;
+  r.body.reserve(96 + ranked.size() * 96);
+  r.body = "{\"swarm\":\"" + claims.swarm_id +
+           "\",\"interval\":" + std::to_string(settings.announce_interval) + ",\"peers\":[";
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const peer_view& p = *ranked[i].peer;
+    if (i) r.body += ',';
+    r.body += "{\"peer_id\":\"";
+    r.body.append(p.peer_id, p.peer_id_len);
+    r.body += "\",\"network\":\"";
+    r.body += network_type_name(p.network);
+    r.body += "\",\"upload_kbps\":";
+    r.body += std::to_string(p.upload_kbps);
+    r.body += ",\"match\":\"";
+    r.body += match_tier_name(ranked[i].tier);
+    r.body += "\"}";
+  }
+  r.body += ']';
+  if (claims.expiry - now < settings.ticket_lifetime / 2) {
+    int64_t expiry = now + settings.ticket_lifetime;
+    std::string ticket = ticket_sign(settings.secret, {claims.peer_id, claims.swarm_id, expiry});
+    r.body += ',';
+    append_ticket(&r.body, ticket, expiry);
+  }
+  r.body += '}';
+  return r;
+}
+
+api_response handle_track(std::string_view body, const requester_facts& facts,
+                          swarm_registry& registry, registry_lock& lock,
+                          const tracker_settings& settings, int64_t now) {
+  track_request req;
+  api_error error;
+  if (!parse_track_request(body, settings.caps, &req, &error)) return error_response(error);
+  ticket_claims claims;
+  if (!verify(settings, req.ticket, now, &claims, &error)) return error_response(error);
+  if (!req.peer_id.empty() && req.peer_id != claims.peer_id)
+    return error_response({403, "peer_mismatch", "peer_id differs from the ticket's peer"});
+
+  int64_t retry_after = 0;
+  registry_status status;
+  {
+    lock_scope held(lock);
+    peer_view existing;
+    bool known = registry.find(claims.peer_id, &existing);
+    peer_announcement a = announcement_from(facts);
+    a.peer_id = claims.peer_id;
+    a.swarm_id = req.swarm;
+    a.network = known ? existing.network : network_type::unknown;
+    a.upload_kbps = known ? existing.upload_kbps : 0;
+    a.customer_hash = known ? existing.customer_hash : 0;
+    status = registry.announce(a, now, &retry_after);
+  }
+  if (status == registry_status::full) return full_response(retry_after);
+  if (status == registry_status::invalid) return invalid_for_registry();
+
+  int64_t expiry = now + settings.ticket_lifetime;
+  std::string ticket = ticket_sign(settings.secret, {claims.peer_id, req.swarm, expiry});
+  api_response r;
+  r.body = "{\"peer_id\":\"" + claims.peer_id + "\",\"swarm\":\"" + req.swarm + "\",";
+  append_ticket(&r.body, ticket, expiry);
+  r.body += ",\"interval\":" + std::to_string(settings.announce_interval) + "}";
+  return r;
+}
+
+}  // namespace
+
+uint64_t customer_hash(std::string_view customer) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : customer) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+api_response error_response(const api_error& error, int64_t retry_after) {
+  api_response r;
+  r.http_status = error.http_status;
+  r.retry_after = retry_after;
+  r.body = std::string("{\"error\":{\"code\":\"") + error.code + "\",\"message\":\"" +
+           json_escape(error.message) + "\"";
+  if (retry_after > 0) r.body += ",\"retry_after\":" + std::to_string(retry_after);
+  r.body += "}}";
+  r.log_reason = std::string(error.code) + ": " + error.message;
+  return r;
+}
+
+bool parse_init_request(std::string_view body, const json_caps& caps, init_request* out,
+                        api_error* error) {
+  json_ptr root = parse_object(body, caps, error);
+  if (!root) return false;
+  bool present;
+  int64_t v = 0;
+  if (!read_id(root.get(), "swarm", true, &out->swarm, error)) return false;
+  if (!read_id(root.get(), "customer", true, &out->customer, error)) return false;
+  if (!read_uint(root.get(), "protocol", 1000, &present, &v, error)) return false;
+  if (present) {
+    if (v < 1) {
+      *error = bad_request("protocol: must be an integer 1..1000");
+      return false;
+    }
+    out->protocol = v;
+  }
+  if (!read_network(root.get(), &present, &out->network, error)) return false;
+  if (!read_uint(root.get(), "upload_kbps", kMaxUploadKbps, &present, &v, error)) return false;
+  if (present) out->upload_kbps = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool parse_peers_request(std::string_view body, const json_caps& caps, peers_request* out,
+                         api_error* error) {
+  json_ptr root = parse_object(body, caps, error);
+  if (!root) return false;
+  int64_t v = 0;
+  if (!read_ticket(root.get(), &out->ticket, error)) return false;
+  if (!read_id(root.get(), "peer_id", false, &out->peer_id, error)) return false;
+  if (!read_id(root.get(), "swarm", false, &out->swarm, error)) return false;
+  if (!read_id(root.get(), "customer", false, &out->customer, error)) return false;
+  if (!read_uint(root.get(), "numwant", kMaxNumwant, &out->has_numwant, &v, error)) return false;
+  if (out->has_numwant) out->numwant = static_cast<uint32_t>(v);
+  if (!read_network(root.get(), &out->has_network, &out->network, error)) return false;
+  if (!read_uint(root.get(), "upload_kbps", kMaxUploadKbps, &out->has_upload, &v, error))
+    return false;
+  if (out->has_upload) out->upload_kbps = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool parse_track_request(std::string_view body, const json_caps& caps, track_request* out,
+                         api_error* error) {
+  json_ptr root = parse_object(body, caps, error);
+  if (!root) return false;
+  if (!read_ticket(root.get(), &out->ticket, error)) return false;
+  if (!read_id(root.get(), "swarm", true, &out->swarm, error)) return false;
+  if (!read_id(root.get(), "peer_id", false, &out->peer_id, error)) return false;
+  return true;
+}
+
+api_response tracker_handle(std::string_view action, std::string_view body,
+                            const requester_facts& facts, swarm_registry& registry,
+                            registry_lock& lock, const tracker_settings& settings, int64_t now) {
+  if (action == "init") return handle_init(body, facts, registry, lock, settings, now);
+  if (action == "peers") return handle_peers(body, facts, registry, lock, settings, now);
+  if (action == "track") return handle_track(body, facts, registry, lock, settings, now);
+  return error_response({404, "unknown_action", "action must be init, peers or track"});
+}
+
+}  // namespace p2p

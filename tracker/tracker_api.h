@@ -1,0 +1,110 @@
+// The tracker's JSON endpoints `init`, `peers` and `track` (contract in README.md):
+// parsing and validation, the registry operation under the caller's lock, ranking
+// and the response body. nginx-free: the glue hands in the body, the requester's
+// address/ASN/country and a lock over the shared registry block, and sends back
+// status, body and Retry-After.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tracker/json_limits.h"
+#include "tracker/peer_ranking.h"
+#include "tracker/swarm_registry.h"
+
+namespace p2p {
+
+constexpr int kTrackerProtocolVersion = 1;
+constexpr uint32_t kMaxNumwant = 200;
+constexpr uint32_t kMaxUploadKbps = 10000000;
+
+// Stable 64-bit hash of a customer id (FNV-1a), the key of per-customer rules.
+uint64_t customer_hash(std::string_view customer);
+
+struct api_error {
+  int http_status = 0;
+  const char* code = "";
+  std::string message;  // safe to send and to log: never contains a ticket
+};
+
+struct api_response {
+  int http_status = 200;
+  std::string body;         // a JSON object
+  int64_t retry_after = 0;  // > 0: send `Retry-After`
+  std::string log_reason;   // one line for the error log, empty on success
+  std::string content_type = "application/json";
+};
+
+api_response error_response(const api_error& error, int64_t retry_after = 0);
+
+struct tracker_settings {
+  std::string secret;  // HMAC key for tickets, shared with signalling
+  int64_t ticket_lifetime = 3600;
+  int64_t ticket_skew = 30;
+  int64_t announce_interval = 30;
+  uint32_t default_numwant = 20;
+  uint32_t max_numwant = 50;
+  json_caps caps;
+  std::unordered_map<uint64_t, exclusion_rules> exclusions;  // by customer_hash()
+};
+
+// What nginx knows about the requester; never taken from the body.
+struct requester_facts {
+  peer_address address;
+  uint32_t asn = 0;
+  char country[2] = {0, 0};
+};
+
+// The caller's mutex over the registry block (ngx_shmtx in nginx).
+class registry_lock {
+ public:
+  virtual ~registry_lock() = default;
+  virtual void lock() = 0;
+  virtual void unlock() = 0;
+};
+
+struct init_request {
+  std::string swarm;
+  std::string customer;
+  int64_t protocol = kTrackerProtocolVersion;
+  network_type network = network_type::unknown;
+  uint32_t upload_kbps = 0;
+};
+
+struct peers_request {
+  std::string ticket;
+  std::string peer_id;   // empty: not given
+  std::string swarm;     // empty: not given
+  std::string customer;  // empty: not given
+  uint32_t numwant = 0;
+  bool has_numwant = false;
+  bool has_network = false;
+  network_type network = network_type::unknown;
+  bool has_upload = false;
+  uint32_t upload_kbps = 0;
+};
+
+struct track_request {
+  std::string ticket;
+  std::string swarm;
+  std::string peer_id;  // empty: not given
+};
+
+// Parsers: shape and value checks only (no ticket verification). Return false and
+// fill `*error` on refusal.
+bool parse_init_request(std::string_view body, const json_caps& caps, init_request* out,
+                        api_error* error);
+bool parse_peers_request(std::string_view body, const json_caps& caps, peers_request* out,
+                         api_error* error);
+bool parse_track_request(std::string_view body, const json_caps& caps, track_request* out,
+                         api_error* error);
+
+// Runs one action ("init", "peers" or "track"). `now` is Unix seconds. The lock is
+// held only around registry access, not while parsing, signing or ranking.
+api_response tracker_handle(std::string_view action, std::string_view body,
+                            const requester_facts& facts, swarm_registry& registry,
+                            registry_lock& lock, const tracker_settings& settings, int64_t now);
+
+}  // namespace p2p
