@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -47,6 +48,8 @@ std::shared_ptr<event_loop> event_loop::shared() {
 
 event_loop::event_loop()
     : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+  static std::atomic<uint64_t> next_serial{1};
+  serial_ = next_serial++;
   std::mutex mutex;
   std::condition_variable started;
   bool running = false;

@@ -26,6 +26,8 @@ class event_loop {
   event_loop& operator=(const event_loop&) = delete;
 
   GMainContext* context() const { return context_; }
+  // Unique per loop ever created in this process (addresses can be reused).
+  uint64_t serial() const { return serial_; }
   bool on_loop_thread() const;
 
   // Runs `task` on the loop thread soon (never inline).
@@ -43,6 +45,7 @@ class event_loop {
   GMainLoop* loop_;
   std::thread thread_;
   std::thread::id thread_id_;
+  uint64_t serial_;
 };
 
 }  // namespace webrtc

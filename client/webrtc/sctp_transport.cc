@@ -51,8 +51,10 @@ class sctp_runtime {
       usrsctp_sysctl_set_sctp_max_chunks_on_queue(10 * 1024);
       initialized_ = true;
     }
+    // A timer on a loop that has since been destroyed died with it.
+    if (timer_ && loop_serial_ != loop.serial()) timer_ = 0;
     if (!timer_) {
-      loop_ = &loop;
+      loop_serial_ = loop.serial();
       last_tick_ = std::chrono::steady_clock::now();
       timer_ = loop.add_timer(kTimerTickMs, [this] { return tick(); });
     }
@@ -103,7 +105,7 @@ class sctp_runtime {
   }
 
   bool initialized_ = false;
-  event_loop* loop_ = nullptr;
+  uint64_t loop_serial_ = 0;
   unsigned timer_ = 0;
   unsigned finishing_ms_ = 0;
   std::chrono::steady_clock::time_point last_tick_;
@@ -275,10 +277,11 @@ void sctp_transport::flush() {
     if (sent < 0 && (errno == EWOULDBLOCK || errno == EAGAIN)) return;  // wait for space
     // Any other error (e.g. the stream is being reset) drops this message only.
     uint16_t stream = message.stream;
+    uint32_t ppid = message.ppid;
     size_t size = message.data.size();
     queued_bytes_ -= size;
     queue_.pop_front();
-    if (callbacks_.on_sent) callbacks_.on_sent(stream, size);
+    if (callbacks_.on_sent) callbacks_.on_sent(stream, ppid, size);
     if (state_ != transport_state::connected) return;
   }
 }
@@ -325,8 +328,15 @@ void sctp_transport::read_messages() {
         handle_notification(notification.data(), notification.size());
       }
     } else {
-      partial_message_.insert(partial_message_.end(), buffer, buffer + size);
-      if (flags & MSG_EOR) {
+      if (partial_message_.size() + static_cast<size_t>(size) > max_receive_size_) {
+        discarding_message_ = true;
+        partial_message_.clear();
+      }
+      if (!discarding_message_)
+        partial_message_.insert(partial_message_.end(), buffer, buffer + size);
+      if ((flags & MSG_EOR) && discarding_message_) {
+        discarding_message_ = false;
+      } else if (flags & MSG_EOR) {
         std::vector<uint8_t> message;
         message.swap(partial_message_);
         if (info_type == SCTP_RECVV_RCVINFO && callbacks_.on_message)

@@ -43,8 +43,8 @@ class sctp_transport {
         on_message;
     // `stream` was reset; `incoming` true when the peer reset its outgoing side.
     std::function<void(uint16_t stream, bool incoming)> on_stream_reset;
-    // `size` payload bytes of `stream` were handed to usrsctp.
-    std::function<void(uint16_t stream, size_t size)> on_sent;
+    // A message of `size` payload bytes was handed to usrsctp (or dropped on error).
+    std::function<void(uint16_t stream, uint32_t ppid, size_t size)> on_sent;
   };
 
   // `lower` (DTLS) must outlive this object. Ports are the a=sctp-port values.
@@ -61,6 +61,9 @@ class sctp_transport {
   void reset_stream(uint16_t stream);
   // Bytes queued here and not yet accepted by usrsctp.
   size_t queued_bytes() const { return queued_bytes_; }
+  // Incoming messages larger than this are discarded (the peer ignored our
+  // a=max-message-size); bounds the reassembly buffer.
+  void set_max_receive_size(size_t bytes) { max_receive_size_ = bytes; }
 
   // usrsctp entry points (sctp_transport.cc).
   void on_packet_out(const void* data, size_t size);
@@ -95,6 +98,8 @@ class sctp_transport {
   unsigned retry_timer_ = 0;
   std::deque<outgoing> queue_;
   size_t queued_bytes_ = 0;
+  size_t max_receive_size_ = 256 * 1024;
+  bool discarding_message_ = false;
   std::vector<uint8_t> partial_message_;
   std::vector<uint8_t> partial_notification_;
 };
