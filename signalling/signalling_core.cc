@@ -1,0 +1,852 @@
+#include "signalling/signalling_core.h"
+
+#include <jansson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+#include "signalling/binary_string.h"
+#include "tracker/ticket.h"
+
+namespace p2p {
+
+namespace {
+
+struct reason_text {
+  const char* code;     // native error code, metrics label
+  const char* message;  // native error message and WebTorrent failure reason
+};
+
+const reason_text kReasons[] = {
+    {"bad_json", "message is not a JSON object"},
+    {"bad_message", "message is not valid"},
+    {"forbidden_field", "the sender is the ticket's peer; 'from' is not allowed"},
+    {"unknown_peer", "target peer is not connected in this swarm"},
+    {"self_target", "target is the sender"},
+    {"server_busy", "server busy"},
+    {"ticket_missing", "ticket missing"},
+    {"ticket_malformed", "ticket malformed"},
+    {"ticket_bad_signature", "ticket signature invalid"},
+    {"ticket_expired", "ticket expired"},
+    {"replaced", "the same peer connected again"},
+    {"message_too_large", "message too large"},
+    {"binary_not_allowed", "binary frames not supported"},
+    {"rate_limited", "rate limited"},
+    {"too_many_connections", "too many connections"},
+    {"swarm_full", "swarm full"},
+    {"slow_reader", "outgoing queue full: the connection does not read"},
+    {"idle_timeout", "idle timeout"},
+    {"shutting_down", "server shutting down"},
+    {"not_found", "no such endpoint"},
+    {"origin_not_allowed", "origin not allowed"},
+    {"peer_id_in_use", "peer_id in use"},
+    {"invalid_request", "invalid request"},
+};
+static_assert(sizeof(kReasons) / sizeof(kReasons[0]) == static_cast<size_t>(reject_reason::count),
+              "one text per reject reason");
+
+const reason_text& text_of(reject_reason reason) { return kReasons[static_cast<size_t>(reason)]; }
+
+// Owns one jansson reference.
+class json_ptr {
+ public:
+  explicit json_ptr(json_t* value = nullptr) : value_(value) {}
+  ~json_ptr() { json_decref(value_); }
+  json_ptr(const json_ptr&) = delete;
+  json_ptr& operator=(const json_ptr&) = delete;
+  json_t* get() const { return value_; }
+
+ private:
+  json_t* value_;
+};
+
+// Serialises `value` after `headroom` spare bytes, ready for the transport.
+std::string dump_frame(const json_t* value, size_t headroom) {
+  size_t size = json_dumpb(value, nullptr, 0, JSON_COMPACT);
+  std::string frame(headroom + size, '\0');
+  json_dumpb(value, frame.data() + headroom, size, JSON_COMPACT);
+  return frame;
+}
+
+json_t* binary_json(const std::string& bytes) {
+  std::string utf8 = binary_to_utf8(bytes);
+  return json_stringn(utf8.data(), utf8.size());
+}
+
+std::string_view string_of(const json_t* value) {
+  return std::string_view(json_string_value(value), json_string_length(value));
+}
+
+// A WebTorrent binary id: a JSON string of exactly 20 characters U+0000..U+00FF.
+bool binary_id(const json_t* value, std::string* out) {
+  if (!json_is_string(value)) return false;
+  return binary_from_utf8(string_of(value), out) && out->size() == 20;
+}
+
+bool origin_matches(std::string_view origin, std::string_view pattern) {
+  if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
+    // "*.example.com" matches "https://a.example.com" (any scheme, any depth).
+    std::string_view host = origin;
+    size_t scheme = host.find("://");
+    if (scheme != std::string_view::npos) host.remove_prefix(scheme + 3);
+    size_t port = host.find(':');
+    if (port != std::string_view::npos) host = host.substr(0, port);
+    std::string_view suffix = pattern.substr(1);  // ".example.com"
+    return host.size() > suffix.size() && host.substr(host.size() - suffix.size()) == suffix;
+  }
+  return origin == pattern;
+}
+
+constexpr size_t kMaxSessionChars = 64;
+constexpr size_t kMaxReasonChars = 256;
+
+}  // namespace
+
+const char* reject_reason_code(reject_reason reason) { return text_of(reason).code; }
+
+signalling_core::signalling_core(signalling_settings settings, connection_sink* sink, uint64_t seed)
+    : settings_(std::move(settings)), sink_(sink), rng_(seed) {}
+
+void signalling_core::reconfigure(signalling_settings settings) {
+  settings.frame_headroom = settings_.frame_headroom;
+  settings_ = std::move(settings);
+}
+
+signalling_core::connection* signalling_core::find(connection_id id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second;
+}
+
+const signalling_core::connection* signalling_core::find(connection_id id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : &it->second;
+}
+
+bool signalling_core::over_memory(size_t extra) const {
+  return queued_bytes_ + extra + connections_.size() * kConnectionMemoryEstimate >
+         settings_.limits.max_memory_bytes;
+}
+
+signalling_core::connection& signalling_core::admit(connection_id id, std::string_view ip,
+                                                    connection_kind kind, int64_t now_ms) {
+  connection& c = connections_[id];
+  c.kind = kind;
+  c.ip = std::string(ip);
+  c.tokens = settings_.limits.message_burst;
+  c.refill_ms = now_ms;
+  c.last_activity_ms = now_ms;
+  ++connections_per_ip_[c.ip];
+  ++connections_total_[static_cast<size_t>(kind)];
+  return c;
+}
+
+bool signalling_core::admission_limits_ok(connection_id id, connection& c) {
+  if (draining_) {
+    refuse(id, c, reject_reason::shutting_down, close_code::going_away);
+    return false;
+  }
+  if (connections_.size() > settings_.limits.max_connections || over_memory()) {
+    refuse(id, c, reject_reason::server_busy, close_code::policy_violation);
+    return false;
+  }
+  if (connections_per_ip_[c.ip] > settings_.limits.max_connections_per_ip) {
+    refuse(id, c, reject_reason::too_many_connections, close_code::policy_violation);
+    return false;
+  }
+  return true;
+}
+
+void signalling_core::open_native(connection_id id, std::string_view ip, std::string_view ticket,
+                                  int64_t now_ms) {
+  connection& c = admit(id, ip, connection_kind::native, now_ms);
+  if (!admission_limits_ok(id, c)) return;
+  ticket_claims claims;
+  if (ticket.empty()) {
+    refuse(id, c, reject_reason::ticket_missing, close_code::ticket_refused);
+    return;
+  }
+  switch (ticket_verify(settings_.ticket_secret, ticket, now_ms / 1000,
+                        settings_.ticket_skew_seconds, &claims)) {
+    case ticket_status::ok:
+      break;
+    case ticket_status::malformed:
+      refuse(id, c, reject_reason::ticket_malformed, close_code::ticket_refused);
+      return;
+    case ticket_status::bad_signature:
+      refuse(id, c, reject_reason::ticket_bad_signature, close_code::ticket_refused);
+      return;
+    case ticket_status::expired:
+      refuse(id, c, reject_reason::ticket_expired, close_code::ticket_refused);
+      return;
+  }
+  auto& swarm = native_swarms_[claims.swarm_id];
+  auto existing = swarm.find(claims.peer_id);
+  if (existing != swarm.end()) {
+    connection* old = find(existing->second);
+    if (old != nullptr)
+      refuse(existing->second, *old, reject_reason::replaced, close_code::replaced);
+  } else if (swarm.size() >= settings_.limits.max_peers_per_swarm) {
+    if (swarm.empty()) native_swarms_.erase(claims.swarm_id);
+    refuse(id, c, reject_reason::swarm_full, close_code::policy_violation);
+    return;
+  }
+  // `refuse` above may have erased an emptied swarm: look it up again.
+  native_swarms_[claims.swarm_id][claims.peer_id] = id;
+  ++native_peer_count_;
+  c.peer_id = std::move(claims.peer_id);
+  c.swarm_id = std::move(claims.swarm_id);
+
+  json_ptr welcome(json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:I}", "type", "welcome", "peer_id",
+                             c.peer_id.c_str(), "swarm_id", c.swarm_id.c_str(), "expiry",
+                             static_cast<json_int_t>(claims.expiry), "ping_interval",
+                             settings_.ping_interval_seconds, "idle_timeout",
+                             settings_.idle_timeout_seconds, "max_message_bytes",
+                             static_cast<json_int_t>(settings_.limits.max_message_bytes)));
+  enqueue(id, c, dump_frame(welcome.get(), settings_.frame_headroom));
+}
+
+void signalling_core::open_webtorrent(connection_id id, std::string_view ip,
+                                      std::string_view origin, int64_t now_ms) {
+  connection& c = admit(id, ip, connection_kind::webtorrent, now_ms);
+  if (!admission_limits_ok(id, c)) return;
+  if (!origin_allowed(origin)) {
+    refuse(id, c, reject_reason::origin_not_allowed, close_code::policy_violation);
+  }
+}
+
+void signalling_core::open_unknown_path(connection_id id, std::string_view ip, int64_t now_ms) {
+  connection& c = admit(id, ip, connection_kind::refused, now_ms);
+  refuse(id, c, reject_reason::not_found, close_code::policy_violation);
+}
+
+bool signalling_core::origin_allowed(std::string_view origin) const {
+  if (origin.empty()) return !settings_.require_origin;
+  for (const auto& pattern : settings_.origin_deny) {
+    if (origin_matches(origin, pattern)) return false;
+  }
+  if (settings_.origin_allow.empty()) return true;
+  for (const auto& pattern : settings_.origin_allow) {
+    if (origin_matches(origin, pattern)) return true;
+  }
+  return false;
+}
+
+bool signalling_core::enqueue(connection_id id, connection& c, std::string frame) {
+  if (c.closing) return false;
+  if (c.outbox.size() + 1 > settings_.limits.max_queue_messages ||
+      c.outbox_bytes + frame.size() > settings_.limits.max_queue_bytes) {
+    queued_bytes_ -= c.outbox_bytes;
+    c.outbox.clear();
+    c.outbox_bytes = 0;
+    refuse(id, c, reject_reason::slow_reader, close_code::policy_violation);
+    return false;
+  }
+  bool was_empty = c.outbox.empty();
+  c.outbox_bytes += frame.size();
+  queued_bytes_ += frame.size();
+  c.outbox.push_back(std::move(frame));
+  if (was_empty) sink_->wants_write(id);
+  return true;
+}
+
+void signalling_core::refuse(connection_id id, connection& c, reject_reason reason,
+                             close_code code) {
+  if (c.closing) return;
+  count_reject(reason);
+  leave_routing(id, c);
+  const reason_text& text = text_of(reason);
+  json_ptr frame(c.kind == connection_kind::webtorrent
+                     ? json_pack("{s:s}", "failure reason", text.message)
+                     : json_pack("{s:s, s:s, s:s}", "type", "error", "code", text.code, "message",
+                                 text.message));
+  // The last word goes out even past the queue limits: it is the only frame left.
+  std::string bytes = dump_frame(frame.get(), settings_.frame_headroom);
+  bool was_empty = c.outbox.empty();
+  c.outbox_bytes += bytes.size();
+  queued_bytes_ += bytes.size();
+  c.outbox.push_back(std::move(bytes));
+  c.closing = true;
+  c.partial.clear();
+  c.partial.shrink_to_fit();
+  if (was_empty) sink_->wants_write(id);
+  sink_->wants_close(id, code);
+}
+
+void signalling_core::leave_routing(connection_id id, connection& c) {
+  if (!c.swarm_id.empty()) {
+    auto swarm = native_swarms_.find(c.swarm_id);
+    if (swarm != native_swarms_.end()) {
+      auto peer = swarm->second.find(c.peer_id);
+      if (peer != swarm->second.end() && peer->second == id) {
+        swarm->second.erase(peer);
+        --native_peer_count_;
+      }
+      if (swarm->second.empty()) native_swarms_.erase(swarm);
+    }
+    c.swarm_id.clear();
+  }
+  std::vector<wt_membership> memberships;
+  memberships.swap(c.memberships);
+  for (const auto& m : memberships) {
+    auto swarm = wt_swarms_.find(m.info_hash);
+    if (swarm == wt_swarms_.end()) continue;
+    auto peer = swarm->second.index.find(m.peer_id);
+    if (peer != swarm->second.index.end() && swarm->second.peers[peer->second].owner == id) {
+      wt_remove_peer(m.info_hash, m.peer_id);
+    }
+  }
+}
+
+void signalling_core::wt_remove_peer(const std::string& info_hash, const std::string& peer_id) {
+  auto swarm_it = wt_swarms_.find(info_hash);
+  if (swarm_it == wt_swarms_.end()) return;
+  wt_swarm& swarm = swarm_it->second;
+  auto it = swarm.index.find(peer_id);
+  if (it == swarm.index.end()) return;
+  size_t position = it->second;
+  if (swarm.peers[position].complete) {
+    --swarm.complete;
+  } else {
+    --swarm.incomplete;
+  }
+  swarm.index.erase(it);
+  if (position + 1 != swarm.peers.size()) {
+    swarm.peers[position] = std::move(swarm.peers.back());
+    swarm.index[swarm.peers[position].peer_id] = position;
+  }
+  swarm.peers.pop_back();
+  --wt_peer_count_;
+  if (swarm.peers.empty()) wt_swarms_.erase(swarm_it);
+}
+
+void signalling_core::on_fragment(connection_id id, std::string_view data, bool binary,
+                                  bool final_fragment, int64_t now_ms) {
+  connection* c = find(id);
+  if (c == nullptr || c->closing) return;
+  c->last_activity_ms = now_ms;
+  if (binary || (c->partial_binary && !c->partial.empty())) {
+    refuse(id, *c, reject_reason::binary_not_allowed, close_code::unsupported_data);
+    return;
+  }
+  if (c->partial.size() + data.size() > settings_.limits.max_message_bytes) {
+    refuse(id, *c, reject_reason::message_too_large, close_code::message_too_big);
+    return;
+  }
+  if (!final_fragment) {
+    c->partial.append(data);
+    return;
+  }
+  // Rate accounting per whole message, token bucket refilled by elapsed time.
+  const signalling_limits& limits = settings_.limits;
+  double elapsed = static_cast<double>(std::max<int64_t>(0, now_ms - c->refill_ms)) / 1000.0;
+  c->tokens = std::min(limits.message_burst, c->tokens + elapsed * limits.messages_per_second);
+  c->refill_ms = now_ms;
+  if (c->tokens < 1.0) {
+    refuse(id, *c, reject_reason::rate_limited, close_code::policy_violation);
+    return;
+  }
+  c->tokens -= 1.0;
+  if (c->partial.empty()) {
+    handle_message(id, *c, data, now_ms);
+    return;
+  }
+  std::string whole = std::move(c->partial);
+  c->partial = std::string();
+  whole.append(data);
+  handle_message(id, *c, whole, now_ms);
+}
+
+void signalling_core::on_activity(connection_id id, int64_t now_ms) {
+  if (connection* c = find(id)) c->last_activity_ms = now_ms;
+}
+
+void signalling_core::handle_message(connection_id id, connection& c, std::string_view text,
+                                     int64_t now_ms) {
+  switch (c.kind) {
+    case connection_kind::native:
+      ++messages_received_[0];
+      handle_native(id, c, text);
+      break;
+    case connection_kind::webtorrent:
+      ++messages_received_[1];
+      handle_webtorrent(id, c, text, now_ms);
+      break;
+    case connection_kind::refused:
+      break;
+  }
+}
+
+void signalling_core::native_error(connection_id id, connection& c, reject_reason reason,
+                                   const char* message, std::string_view to) {
+  count_reject(reason);
+  json_ptr frame(json_pack("{s:s, s:s, s:s}", "type", "error", "code", text_of(reason).code,
+                           "message", message != nullptr ? message : text_of(reason).message));
+  if (!to.empty()) json_object_set_new(frame.get(), "to", json_stringn(to.data(), to.size()));
+  enqueue(id, c, dump_frame(frame.get(), settings_.frame_headroom));
+}
+
+void signalling_core::handle_native(connection_id id, connection& c, std::string_view text) {
+  json_error_t error;
+  json_ptr message(json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES, &error));
+  if (!json_is_object(message.get())) {
+    native_error(id, c, reject_reason::bad_json, nullptr, {});
+    return;
+  }
+  json_t* type = json_object_get(message.get(), "type");
+  if (!json_is_string(type)) {
+    native_error(id, c, reject_reason::bad_message, "'type' must be a string", {});
+    return;
+  }
+  if (json_object_get(message.get(), "from") != nullptr) {
+    native_error(id, c, reject_reason::forbidden_field, nullptr, {});
+    return;
+  }
+  std::string_view kind = string_of(type);
+  if (kind == "ping") {
+    json_t* ping_id = json_object_get(message.get(), "id");
+    if (json_object_size(message.get()) > (ping_id != nullptr ? 2u : 1u) ||
+        (ping_id != nullptr && !json_is_integer(ping_id) &&
+         !(json_is_string(ping_id) && json_string_length(ping_id) <= kMaxSessionChars))) {
+      native_error(id, c, reject_reason::bad_message, "ping takes only 'id'", {});
+      return;
+    }
+    json_ptr pong(json_pack("{s:s}", "type", "pong"));
+    if (ping_id != nullptr) json_object_set(pong.get(), "id", ping_id);
+    enqueue(id, c, dump_frame(pong.get(), settings_.frame_headroom));
+    return;
+  }
+  const bool sdp_message = kind == "offer" || kind == "answer";
+  const bool candidate = kind == "candidate";
+  const bool bye = kind == "bye";
+  if (!sdp_message && !candidate && !bye) {
+    native_error(id, c, reject_reason::bad_message, "unknown 'type'", {});
+    return;
+  }
+  json_t* to = json_object_get(message.get(), "to");
+  if (!json_is_string(to) || !ticket_id_valid(string_of(to))) {
+    native_error(id, c, reject_reason::bad_message, "'to' must be a peer id", {});
+    return;
+  }
+  std::string_view target = string_of(to);
+  // Every field is checked: nothing unvalidated is relayed.
+  const char* key;
+  json_t* value;
+  json_object_foreach(message.get(), key, value) {
+    std::string_view field(key);
+    bool ok;
+    if (field == "type" || field == "to") {
+      ok = true;
+    } else if (field == "session") {
+      ok = json_is_string(value) && json_string_length(value) <= kMaxSessionChars;
+    } else if (field == "sdp") {
+      ok = sdp_message && json_is_string(value);
+    } else if (field == "candidate") {
+      ok = candidate && json_is_string(value);
+    } else if (field == "sdp_mid") {
+      ok = candidate && json_is_string(value) && json_string_length(value) <= kMaxSessionChars;
+    } else if (field == "sdp_mline_index") {
+      ok = candidate && json_is_integer(value) && json_integer_value(value) >= 0 &&
+           json_integer_value(value) <= 65535;
+    } else if (field == "reason") {
+      ok = bye && json_is_string(value) && json_string_length(value) <= kMaxReasonChars;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::string why = "field '" + std::string(field) + "' not allowed or ill-typed";
+      native_error(id, c, reject_reason::bad_message, why.c_str(), target);
+      return;
+    }
+  }
+  if ((sdp_message && !json_is_string(json_object_get(message.get(), "sdp"))) ||
+      (candidate && !json_is_string(json_object_get(message.get(), "candidate")))) {
+    native_error(id, c, reject_reason::bad_message, "required field missing", target);
+    return;
+  }
+  if (target == c.peer_id) {
+    native_error(id, c, reject_reason::self_target, nullptr, target);
+    return;
+  }
+  auto swarm = native_swarms_.find(c.swarm_id);
+  connection* peer = nullptr;
+  connection_id peer_id = 0;
+  if (swarm != native_swarms_.end()) {
+    auto it = swarm->second.find(std::string(target));
+    if (it != swarm->second.end()) {
+      peer_id = it->second;
+      peer = find(peer_id);
+    }
+  }
+  if (peer == nullptr || peer->closing) {
+    native_error(id, c, reject_reason::unknown_peer, nullptr, target);
+    return;
+  }
+  if (over_memory(text.size())) {
+    native_error(id, c, reject_reason::server_busy, nullptr, target);
+    return;
+  }
+  std::string target_copy(target);  // `to` is freed by the next line
+  json_object_del(message.get(), "to");
+  json_object_set_new(message.get(), "from", json_string(c.peer_id.c_str()));
+  if (!enqueue(peer_id, *peer, dump_frame(message.get(), settings_.frame_headroom))) {
+    native_error(id, c, reject_reason::unknown_peer, nullptr, target_copy);
+    return;
+  }
+  ++messages_relayed_[0];
+}
+
+void signalling_core::wt_failure(connection_id id, connection& c, const std::string& reason,
+                                 const std::string* info_hash, reject_reason counted_as) {
+  count_reject(counted_as);
+  json_ptr frame(json_object());
+  if (info_hash != nullptr) json_object_set_new(frame.get(), "action", json_string("announce"));
+  json_object_set_new(frame.get(), "failure reason", json_string(reason.c_str()));
+  if (info_hash != nullptr) json_object_set_new(frame.get(), "info_hash", binary_json(*info_hash));
+  enqueue(id, c, dump_frame(frame.get(), settings_.frame_headroom));
+}
+
+void signalling_core::handle_webtorrent(connection_id id, connection& c, std::string_view text,
+                                        int64_t now_ms) {
+  json_error_t error;
+  json_ptr message(
+      json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error));
+  if (!json_is_object(message.get())) {
+    wt_failure(id, c, "invalid JSON", nullptr);
+    return;
+  }
+  json_t* action = json_object_get(message.get(), "action");
+  std::string_view action_name = json_is_string(action) ? string_of(action) : "";
+  const int interval = settings_.webtorrent_interval_seconds;
+
+  if (action_name == "scrape") {
+    ++wt_scrapes_;
+    json_t* hashes = json_object_get(message.get(), "info_hash");
+    std::vector<std::string> wanted;
+    std::string hash;
+    if (json_is_string(hashes)) {
+      if (!binary_id(hashes, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
+      wanted.push_back(hash);
+    } else if (json_is_array(hashes)) {
+      size_t i;
+      json_t* item;
+      json_array_foreach(hashes, i, item) {
+        if (!binary_id(item, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
+        if (wanted.size() < settings_.limits.max_scrape_hashes) wanted.push_back(hash);
+      }
+    } else {
+      for (const auto& swarm : wt_swarms_) {
+        if (wanted.size() >= settings_.limits.max_scrape_hashes) break;
+        wanted.push_back(swarm.first);
+      }
+    }
+    json_ptr files(json_object());
+    for (const auto& wanted_hash : wanted) {
+      auto swarm = wt_swarms_.find(wanted_hash);
+      json_int_t complete = swarm == wt_swarms_.end() ? 0 : swarm->second.complete;
+      json_int_t incomplete = swarm == wt_swarms_.end() ? 0 : swarm->second.incomplete;
+      json_int_t downloaded =
+          swarm == wt_swarms_.end()
+              ? 0
+              : static_cast<json_int_t>(std::max(swarm->second.downloaded, swarm->second.complete));
+      std::string key = binary_to_utf8(wanted_hash);
+      json_object_setn_new(files.get(), key.data(), key.size(),
+                           json_pack("{s:I, s:I, s:I}", "complete", complete, "incomplete",
+                                     incomplete, "downloaded", downloaded));
+    }
+    json_ptr reply(json_pack("{s:s, s:O, s:{s:i}}", "action", "scrape", "files", files.get(),
+                             "flags", "min_request_interval", interval * 5));
+    enqueue(id, c, dump_frame(reply.get(), settings_.frame_headroom));
+    return;
+  }
+  if (action_name != "announce") {
+    std::string what = json_is_string(action) ? std::string(action_name) : "undefined";
+    wt_failure(id, c, "invalid action in WS request: " + what, nullptr);
+    return;
+  }
+
+  ++wt_announces_;
+  std::string info_hash;
+  std::string peer_id;
+  std::string to_peer_id;
+  if (!binary_id(json_object_get(message.get(), "info_hash"), &info_hash)) {
+    return wt_failure(id, c, "invalid info_hash", nullptr);
+  }
+  if (!binary_id(json_object_get(message.get(), "peer_id"), &peer_id)) {
+    return wt_failure(id, c, "invalid peer_id", nullptr);
+  }
+  json_t* answer = json_object_get(message.get(), "answer");
+  // JavaScript truthiness of `params.answer`, as bittorrent-tracker tests it.
+  const bool has_answer = answer != nullptr && !json_is_null(answer) && !json_is_false(answer) &&
+                          !(json_is_string(answer) && json_string_length(answer) == 0) &&
+                          !(json_is_number(answer) && json_number_value(answer) == 0);
+  if (has_answer && !binary_id(json_object_get(message.get(), "to_peer_id"), &to_peer_id)) {
+    return wt_failure(id, c, "invalid `to_peer_id` (required with `answer`)", nullptr);
+  }
+  json_t* left = json_object_get(message.get(), "left");
+  const bool seeder = (json_is_number(left) && json_number_value(left) == 0) ||
+                      (json_is_string(left) && string_of(left) == "0");
+  json_t* event_value = json_object_get(message.get(), "event");
+  std::string_view event = json_is_string(event_value) ? string_of(event_value) : "";
+  if (event.empty() || event == "empty") event = "update";
+  if (event != "started" && event != "stopped" && event != "completed" && event != "update" &&
+      event != "paused") {
+    return wt_failure(id, c, "invalid event", &info_hash);
+  }
+
+  auto swarm_it = wt_swarms_.find(info_hash);
+  if (swarm_it != wt_swarms_.end()) {
+    auto existing = swarm_it->second.index.find(peer_id);
+    if (existing != swarm_it->second.index.end()) {
+      connection_id owner = swarm_it->second.peers[existing->second].owner;
+      if (owner != id) {
+        connection* other = find(owner);
+        if (other != nullptr && !other->closing) {
+          return wt_failure(id, c, "peer_id in use", &info_hash, reject_reason::peer_id_in_use);
+        }
+        // A dead owner's entry: this connection takes it over.
+        wt_remove_peer(info_hash, peer_id);
+        swarm_it = wt_swarms_.find(info_hash);
+      }
+    }
+  }
+
+  if (event == "stopped") {
+    if (swarm_it != wt_swarms_.end() && swarm_it->second.index.count(peer_id) != 0) {
+      wt_remove_peer(info_hash, peer_id);
+      auto& list = c.memberships;
+      list.erase(std::remove_if(list.begin(), list.end(),
+                                [&](const wt_membership& m) {
+                                  return m.info_hash == info_hash && m.peer_id == peer_id;
+                                }),
+                 list.end());
+      swarm_it = wt_swarms_.find(info_hash);
+    }
+  } else {
+    if (swarm_it == wt_swarms_.end()) swarm_it = wt_swarms_.emplace(info_hash, wt_swarm{}).first;
+    wt_swarm& swarm = swarm_it->second;
+    auto existing = swarm.index.find(peer_id);
+    if (existing == swarm.index.end()) {
+      if (swarm.peers.size() >= settings_.limits.max_peers_per_swarm) {
+        if (swarm.peers.empty()) wt_swarms_.erase(swarm_it);
+        refuse(id, c, reject_reason::swarm_full, close_code::policy_violation);
+        return;
+      }
+      swarm.index.emplace(peer_id, swarm.peers.size());
+      swarm.peers.push_back(wt_peer{peer_id, id, seeder, now_ms});
+      if (seeder) {
+        ++swarm.complete;
+      } else {
+        ++swarm.incomplete;
+      }
+      if (event == "completed") ++swarm.downloaded;
+      ++wt_peer_count_;
+      c.memberships.push_back(wt_membership{info_hash, peer_id});
+    } else {
+      wt_peer& peer = swarm.peers[existing->second];
+      peer.last_announce_ms = now_ms;
+      if (!peer.complete && (seeder || event == "completed")) {
+        peer.complete = true;
+        ++swarm.complete;
+        --swarm.incomplete;
+        if (event == "completed") ++swarm.downloaded;
+      }
+    }
+  }
+
+  if (!has_answer) {
+    uint64_t complete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.complete;
+    uint64_t incomplete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.incomplete;
+    json_ptr reply(json_pack("{s:I, s:I, s:s, s:o, s:i}", "complete",
+                             static_cast<json_int_t>(complete), "incomplete",
+                             static_cast<json_int_t>(incomplete), "action", "announce", "info_hash",
+                             binary_json(info_hash), "interval", interval));
+    if (!enqueue(id, c, dump_frame(reply.get(), settings_.frame_headroom))) return;
+  }
+
+  json_t* offers = json_object_get(message.get(), "offers");
+  if (json_is_array(offers) && swarm_it != wt_swarms_.end()) {
+    size_t numwant = std::min(json_array_size(offers), settings_.limits.max_offers);
+    json_t* numwant_value = json_object_get(message.get(), "numwant");
+    if (json_is_integer(numwant_value) && json_integer_value(numwant_value) >= 0) {
+      numwant = std::min(numwant, static_cast<size_t>(json_integer_value(numwant_value)));
+    }
+    // Copy the targets first: enqueue may close a slow reader and reshape the swarm.
+    std::vector<connection_id> targets;
+    const auto& peers = swarm_it->second.peers;
+    if (numwant > 0 && !peers.empty()) {
+      size_t start = std::uniform_int_distribution<size_t>(0, peers.size() - 1)(rng_);
+      for (size_t n = 0; n < peers.size() && targets.size() < numwant; ++n) {
+        const wt_peer& peer = peers[(start + n) % peers.size()];
+        if (peer.peer_id == peer_id) continue;
+        targets.push_back(peer.owner);
+      }
+    }
+    json_ptr peer_id_json(binary_json(peer_id));
+    json_ptr info_hash_json(binary_json(info_hash));
+    for (size_t i = 0; i < targets.size(); ++i) {
+      json_t* offer = json_array_get(offers, i);
+      connection* target = find(targets[i]);
+      if (target == nullptr || target->closing || !json_is_object(offer)) continue;
+      if (over_memory(text.size())) {
+        count_reject(reject_reason::server_busy);
+        break;
+      }
+      json_ptr relay(json_object());
+      json_object_set_new(relay.get(), "action", json_string("announce"));
+      if (json_t* body = json_object_get(offer, "offer"))
+        json_object_set(relay.get(), "offer", body);
+      if (json_t* offer_id = json_object_get(offer, "offer_id")) {
+        json_object_set(relay.get(), "offer_id", offer_id);
+      }
+      json_object_set(relay.get(), "peer_id", peer_id_json.get());
+      json_object_set(relay.get(), "info_hash", info_hash_json.get());
+      if (enqueue(targets[i], *target, dump_frame(relay.get(), settings_.frame_headroom))) {
+        ++messages_relayed_[1];
+      }
+    }
+  }
+
+  if (has_answer && swarm_it != wt_swarms_.end()) {
+    auto to = swarm_it->second.index.find(to_peer_id);
+    if (to == swarm_it->second.index.end()) return;  // bittorrent-tracker ignores it too
+    connection_id target_id = swarm_it->second.peers[to->second].owner;
+    connection* target = find(target_id);
+    if (target == nullptr || target->closing) return;
+    json_ptr relay(json_object());
+    json_object_set_new(relay.get(), "action", json_string("announce"));
+    json_object_set(relay.get(), "answer", answer);
+    if (json_t* offer_id = json_object_get(message.get(), "offer_id")) {
+      json_object_set(relay.get(), "offer_id", offer_id);
+    }
+    json_object_set_new(relay.get(), "peer_id", binary_json(peer_id));
+    json_object_set_new(relay.get(), "info_hash", binary_json(info_hash));
+    if (enqueue(target_id, *target, dump_frame(relay.get(), settings_.frame_headroom))) {
+      ++messages_relayed_[1];
+    }
+  }
+}
+
+void signalling_core::on_closed(connection_id id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  connection& c = it->second;
+  leave_routing(id, c);
+  queued_bytes_ -= c.outbox_bytes;
+  auto ip = connections_per_ip_.find(c.ip);
+  if (ip != connections_per_ip_.end() && --ip->second == 0) connections_per_ip_.erase(ip);
+  connections_.erase(it);
+}
+
+void signalling_core::tick(int64_t now_ms) {
+  const int64_t idle_ms = int64_t{settings_.idle_timeout_seconds} * 1000;
+  std::vector<connection_id> idle;
+  for (auto& [id, c] : connections_) {
+    if (!c.closing && now_ms - c.last_activity_ms > idle_ms) idle.push_back(id);
+  }
+  for (connection_id id : idle) {
+    refuse(id, connections_[id], reject_reason::idle_timeout, close_code::normal);
+  }
+
+  const int64_t expiry_ms = int64_t{settings_.webtorrent_interval_seconds} * 2000;
+  std::vector<std::pair<std::string, wt_peer>> expired;
+  for (const auto& [hash, swarm] : wt_swarms_) {
+    for (const auto& peer : swarm.peers) {
+      if (now_ms - peer.last_announce_ms > expiry_ms) expired.emplace_back(hash, peer);
+    }
+  }
+  for (const auto& [hash, peer] : expired) {
+    wt_remove_peer(hash, peer.peer_id);
+    ++wt_peers_expired_;
+    if (connection* owner = find(peer.owner)) {
+      auto& list = owner->memberships;
+      list.erase(std::remove_if(list.begin(), list.end(),
+                                [&](const wt_membership& m) {
+                                  return m.info_hash == hash && m.peer_id == peer.peer_id;
+                                }),
+                 list.end());
+    }
+  }
+}
+
+void signalling_core::drain() {
+  draining_ = true;
+  std::vector<connection_id> open;
+  for (const auto& [id, c] : connections_) {
+    if (!c.closing) open.push_back(id);
+  }
+  for (connection_id id : open) {
+    refuse(id, connections_[id], reject_reason::shutting_down, close_code::going_away);
+  }
+}
+
+const std::string* signalling_core::next_frame(connection_id id) const {
+  const connection* c = find(id);
+  if (c == nullptr || c->outbox.empty()) return nullptr;
+  return &c->outbox.front();
+}
+
+void signalling_core::pop_frame(connection_id id) {
+  connection* c = find(id);
+  if (c == nullptr || c->outbox.empty()) return;
+  c->outbox_bytes -= c->outbox.front().size();
+  queued_bytes_ -= c->outbox.front().size();
+  c->outbox.pop_front();
+}
+
+std::string signalling_core::metrics_text() const {
+  size_t open[3] = {};
+  for (const auto& entry : connections_) ++open[static_cast<size_t>(entry.second.kind)];
+  std::string out;
+  auto line = [&out](const std::string& text) {
+    out += text;
+    out += '\n';
+  };
+  auto num = [](uint64_t value) { return std::to_string(value); };
+  line("# HELP signalling_connections Open WebSocket connections.");
+  line("# TYPE signalling_connections gauge");
+  line("signalling_connections{protocol=\"native\"} " + num(open[0]));
+  line("signalling_connections{protocol=\"webtorrent\"} " + num(open[1]));
+  line("signalling_connections{protocol=\"refused\"} " + num(open[2]));
+  line("# HELP signalling_connections_total WebSocket connections accepted since start.");
+  line("# TYPE signalling_connections_total counter");
+  line("signalling_connections_total{protocol=\"native\"} " + num(connections_total_[0]));
+  line("signalling_connections_total{protocol=\"webtorrent\"} " + num(connections_total_[1]));
+  line("signalling_connections_total{protocol=\"refused\"} " + num(connections_total_[2]));
+  line("# HELP signalling_swarms Swarms with at least one peer.");
+  line("# TYPE signalling_swarms gauge");
+  line("signalling_swarms{protocol=\"native\"} " + num(native_swarms_.size()));
+  line("signalling_swarms{protocol=\"webtorrent\"} " + num(wt_swarms_.size()));
+  line("# HELP signalling_peers Peers registered in swarms.");
+  line("# TYPE signalling_peers gauge");
+  line("signalling_peers{protocol=\"native\"} " + num(native_peer_count_));
+  line("signalling_peers{protocol=\"webtorrent\"} " + num(wt_peer_count_));
+  line("# HELP signalling_messages_received_total Complete messages received.");
+  line("# TYPE signalling_messages_received_total counter");
+  line("signalling_messages_received_total{protocol=\"native\"} " + num(messages_received_[0]));
+  line("signalling_messages_received_total{protocol=\"webtorrent\"} " + num(messages_received_[1]));
+  line("# HELP signalling_messages_relayed_total Messages relayed to another peer.");
+  line("# TYPE signalling_messages_relayed_total counter");
+  line("signalling_messages_relayed_total{protocol=\"native\"} " + num(messages_relayed_[0]));
+  line("signalling_messages_relayed_total{protocol=\"webtorrent\"} " + num(messages_relayed_[1]));
+  line("# HELP signalling_webtorrent_requests_total WebTorrent requests by action.");
+  line("# TYPE signalling_webtorrent_requests_total counter");
+  line("signalling_webtorrent_requests_total{action=\"announce\"} " + num(wt_announces_));
+  line("signalling_webtorrent_requests_total{action=\"scrape\"} " + num(wt_scrapes_));
+  line("# HELP signalling_webtorrent_peers_expired_total Peers dropped for not announcing.");
+  line("# TYPE signalling_webtorrent_peers_expired_total counter");
+  line("signalling_webtorrent_peers_expired_total " + num(wt_peers_expired_));
+  line("# HELP signalling_queued_bytes Bytes waiting in outgoing queues.");
+  line("# TYPE signalling_queued_bytes gauge");
+  line("signalling_queued_bytes " + num(queued_bytes_));
+  line("# HELP signalling_rejects_total Refused messages and connections by reason.");
+  line("# TYPE signalling_rejects_total counter");
+  for (size_t i = 0; i < static_cast<size_t>(reject_reason::count); ++i) {
+    line(std::string("signalling_rejects_total{reason=\"") + kReasons[i].code + "\"} " +
+         num(rejects_[i]));
+  }
+  return out;
+}
+
+}  // namespace p2p

@@ -1,0 +1,229 @@
+// The signalling daemon's protocol logic, free of libwebsockets so unit tests drive it
+// directly: admission by ticket, the native relay between peers of one swarm, the
+// WebTorrent tracker (announce/offer fan-out, answer relay, scrape, expiry), every limit
+// and the counters. The transport glue feeds it frames and drains per-connection
+// outgoing queues; the core tells the glue when a queue has data and when to close.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace p2p {
+
+using connection_id = uint64_t;
+
+// WebSocket close codes the daemon uses (RFC 6455 section 7.4 plus two private ones).
+enum class close_code : uint16_t {
+  normal = 1000,
+  going_away = 1001,
+  unsupported_data = 1003,
+  policy_violation = 1008,
+  message_too_big = 1009,
+  ticket_refused = 4001,
+  replaced = 4002,
+};
+
+// Why a message or a connection was refused; each has a counter and a wire code.
+enum class reject_reason {
+  bad_json,
+  bad_message,
+  forbidden_field,
+  unknown_peer,
+  self_target,
+  server_busy,
+  ticket_missing,
+  ticket_malformed,
+  ticket_bad_signature,
+  ticket_expired,
+  replaced,
+  message_too_large,
+  binary_not_allowed,
+  rate_limited,
+  too_many_connections,
+  swarm_full,
+  slow_reader,
+  idle_timeout,
+  shutting_down,
+  not_found,
+  origin_not_allowed,
+  peer_id_in_use,
+  invalid_request,  // WebTorrent request refused with a bittorrent-tracker reason
+  count,
+};
+
+const char* reject_reason_code(reject_reason reason);
+
+struct signalling_limits {
+  size_t max_message_bytes = 16 * 1024;  // one message, all fragments together
+  double messages_per_second = 50;       // sustained, per connection
+  double message_burst = 100;            // token bucket depth
+  size_t max_connections_per_ip = 64;
+  size_t max_connections = 200000;
+  size_t max_peers_per_swarm = 5000;        // native and WebTorrent, each
+  size_t max_queue_bytes = 256 * 1024;      // outgoing, per connection
+  size_t max_queue_messages = 512;          // outgoing, per connection
+  size_t max_memory_bytes = 1024ull << 20;  // queues + per-connection estimate
+  size_t max_scrape_hashes = 64;
+  size_t max_offers = 50;  // bittorrent-tracker's MAX_ANNOUNCE_PEERS
+};
+
+struct signalling_settings {
+  std::string ticket_secret;
+  int64_t ticket_skew_seconds = 30;
+  int ping_interval_seconds = 30;
+  int idle_timeout_seconds = 75;
+  int webtorrent_interval_seconds = 120;
+  std::vector<std::string> origin_allow;  // empty: every origin not denied
+  std::vector<std::string> origin_deny;
+  bool require_origin = false;
+  signalling_limits limits;
+  // Bytes reserved in front of every outgoing frame (libwebsockets' LWS_PRE), so the
+  // glue writes a queued frame without copying it.
+  size_t frame_headroom = 0;
+};
+
+// What the core asks of the transport.
+class connection_sink {
+ public:
+  virtual ~connection_sink() = default;
+  // The connection's outgoing queue went from empty to non-empty.
+  virtual void wants_write(connection_id id) = 0;
+  // Flush what is queued (best effort), then close with `code`.
+  virtual void wants_close(connection_id id, close_code code) = 0;
+};
+
+// Rough cost of one connection beyond its queued bytes, for the memory limit.
+inline constexpr size_t kConnectionMemoryEstimate = 2048;
+
+class signalling_core {
+ public:
+  signalling_core(signalling_settings settings, connection_sink* sink, uint64_t seed);
+  signalling_core(const signalling_core&) = delete;
+  signalling_core& operator=(const signalling_core&) = delete;
+
+  // SIGHUP: new secret, limits, origins and timeouts apply to what comes next.
+  void reconfigure(signalling_settings settings);
+  const signalling_settings& settings() const { return settings_; }
+
+  // A WebSocket was established. `now_ms` is Unix time in milliseconds everywhere.
+  void open_native(connection_id id, std::string_view ip, std::string_view ticket, int64_t now_ms);
+  void open_webtorrent(connection_id id, std::string_view ip, std::string_view origin,
+                       int64_t now_ms);
+  void open_unknown_path(connection_id id, std::string_view ip, int64_t now_ms);
+
+  // One received fragment of a text or binary message.
+  void on_fragment(connection_id id, std::string_view data, bool binary, bool final_fragment,
+                   int64_t now_ms);
+  // Any sign of life that is not a message (a pong).
+  void on_activity(connection_id id, int64_t now_ms);
+  // The socket is gone; forget everything about it.
+  void on_closed(connection_id id);
+
+  // Periodic: idle connections and WebTorrent peers that stopped announcing.
+  void tick(int64_t now_ms);
+  // SIGTERM: close every connection with `shutting_down`; refuse new ones.
+  void drain();
+  bool draining() const { return draining_; }
+
+  // The frame at the head of a connection's queue (with headroom), or nullptr.
+  const std::string* next_frame(connection_id id) const;
+  void pop_frame(connection_id id);
+
+  size_t connection_count() const { return connections_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+  std::string metrics_text() const;
+
+ private:
+  enum class connection_kind { native, webtorrent, refused };
+
+  struct wt_membership {
+    std::string info_hash;  // 20 raw bytes
+    std::string peer_id;    // 20 raw bytes
+  };
+
+  struct connection {
+    connection_kind kind = connection_kind::refused;
+    bool closing = false;
+    std::string ip;
+    std::list<std::string> outbox;
+    size_t outbox_bytes = 0;
+    std::string partial;  // fragments of the message being received
+    bool partial_binary = false;
+    double tokens = 0;
+    int64_t refill_ms = 0;
+    int64_t last_activity_ms = 0;
+    std::string peer_id;   // native
+    std::string swarm_id;  // native
+    std::vector<wt_membership> memberships;
+  };
+
+  struct wt_peer {
+    std::string peer_id;
+    connection_id owner = 0;
+    bool complete = false;
+    int64_t last_announce_ms = 0;
+  };
+
+  struct wt_swarm {
+    std::vector<wt_peer> peers;                     // unordered; random start for fan-out
+    std::unordered_map<std::string, size_t> index;  // peer_id -> position in peers
+    uint64_t complete = 0;
+    uint64_t incomplete = 0;
+    uint64_t downloaded = 0;
+  };
+
+  connection* find(connection_id id);
+  const connection* find(connection_id id) const;
+  connection& admit(connection_id id, std::string_view ip, connection_kind kind, int64_t now_ms);
+  bool admission_limits_ok(connection_id id, connection& c);
+  // Whether `extra` more bytes would pass the memory limit.
+  bool over_memory(size_t extra = 0) const;
+
+  // Queue a frame; false (and the target is closed as a slow reader) if it does not fit.
+  bool enqueue(connection_id id, connection& c, std::string frame);
+  void refuse(connection_id id, connection& c, reject_reason reason, close_code code);
+  void leave_routing(connection_id id, connection& c);
+  void count_reject(reject_reason reason) { ++rejects_[static_cast<size_t>(reason)]; }
+
+  void handle_message(connection_id id, connection& c, std::string_view text, int64_t now_ms);
+  void handle_native(connection_id id, connection& c, std::string_view text);
+  void native_error(connection_id id, connection& c, reject_reason reason, const char* message,
+                    std::string_view to);
+  void handle_webtorrent(connection_id id, connection& c, std::string_view text, int64_t now_ms);
+  void wt_failure(connection_id id, connection& c, const std::string& reason,
+                  const std::string* info_hash,
+                  reject_reason counted_as = reject_reason::invalid_request);
+  void wt_remove_peer(const std::string& info_hash, const std::string& peer_id);
+  bool origin_allowed(std::string_view origin) const;
+
+  signalling_settings settings_;
+  connection_sink* sink_;
+  std::mt19937_64 rng_;
+  bool draining_ = false;
+
+  std::unordered_map<connection_id, connection> connections_;
+  std::unordered_map<std::string, size_t> connections_per_ip_;
+  // swarm_id -> (peer_id -> connection)
+  std::unordered_map<std::string, std::unordered_map<std::string, connection_id>> native_swarms_;
+  std::unordered_map<std::string, wt_swarm> wt_swarms_;  // key: raw 20-byte info_hash
+  size_t wt_peer_count_ = 0;
+  size_t native_peer_count_ = 0;
+  size_t queued_bytes_ = 0;
+
+  // Counters (monotonic).
+  uint64_t connections_total_[3] = {};  // by connection_kind
+  uint64_t messages_received_[2] = {};  // native, webtorrent
+  uint64_t messages_relayed_[2] = {};
+  uint64_t wt_announces_ = 0;
+  uint64_t wt_scrapes_ = 0;
+  uint64_t wt_peers_expired_ = 0;
+  uint64_t rejects_[static_cast<size_t>(reject_reason::count)] = {};
+};
+
+}  // namespace p2p

@@ -1,0 +1,319 @@
+// p2p-signalling: the libwebsockets glue around signalling_core. One protocol callback
+// (after lws' minimal-ws-server-ring): per-session struct, frames written only on
+// LWS_CALLBACK_SERVER_WRITEABLE from the core's bounded per-connection queue.
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "signalling/signalling_config.h"
+#include "signalling/signalling_core.h"
+
+namespace {
+
+constexpr char kNativePath[] = "/v1/signal";
+constexpr char kMetricsPath[] = "/metrics";
+// Small receive buffer: an idle connection costs little; long messages arrive in
+// pieces the core reassembles up to max_message_bytes.
+constexpr size_t kRxBufferSize = 1024;
+constexpr size_t kTxPacketSize = 64 * 1024;
+// Frames written per WRITEABLE callback while the socket takes them.
+constexpr int kFramesPerWriteable = 16;
+// Seconds a closing connection gets to take its last frame before it is dropped.
+constexpr int kCloseFlushSeconds = 3;
+
+std::atomic<bool> g_terminate{false};
+std::atomic<bool> g_reload{false};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct session {
+  p2p::connection_id id;
+  std::string* http_body;  // /metrics response waiting for HTTP_WRITEABLE
+};
+
+class lws_transport : public p2p::connection_sink {
+ public:
+  void wants_write(p2p::connection_id id) override {
+    auto it = sockets.find(id);
+    if (it != sockets.end()) lws_callback_on_writable(it->second);
+  }
+  void wants_close(p2p::connection_id id, p2p::close_code code) override {
+    closing[id] = code;
+    auto it = sockets.find(id);
+    if (it == sockets.end()) return;
+    lws_set_timeout(it->second, PENDING_TIMEOUT_USER_OK, kCloseFlushSeconds);
+    lws_callback_on_writable(it->second);
+  }
+
+  std::unordered_map<p2p::connection_id, lws*> sockets;
+  std::unordered_map<p2p::connection_id, p2p::close_code> closing;
+};
+
+struct daemon_state {
+  p2p::daemon_config config;
+  std::vector<std::string> args;
+  lws_transport transport;
+  p2p::signalling_core* core = nullptr;
+  p2p::connection_id next_id = 1;
+  lws_sorted_usec_list_t tick_timer;
+  lws_context* context = nullptr;
+};
+
+daemon_state* g_state = nullptr;
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  int length = lws_hdr_total_length(wsi, token);
+  if (length <= 0 || length > 4096) return {};
+  std::string value(static_cast<size_t>(length) + 1, '\0');
+  if (lws_hdr_copy(wsi, value.data(), length + 1, token) < 0) return {};
+  value.resize(static_cast<size_t>(length));
+  return value;
+}
+
+bool loopback(const std::string& ip) {
+  return ip.compare(0, 4, "127.") == 0 || ip == "::1" || ip.compare(0, 11, "::ffff:127.") == 0;
+}
+
+std::string client_ip(lws* wsi) {
+  char buffer[64] = {};
+  std::string ip = lws_get_peer_simple(wsi, buffer, sizeof(buffer)) ? buffer : "unknown";
+  if (g_state->config.trust_forwarded_for && loopback(ip)) {
+    // The proxy appends the address it saw last: that hop is the one we trust.
+    std::string forwarded = header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+    size_t comma = forwarded.rfind(',');
+    std::string last = comma == std::string::npos ? forwarded : forwarded.substr(comma + 1);
+    size_t start = last.find_first_not_of(' ');
+    if (start != std::string::npos) ip = last.substr(start);
+  }
+  return ip;
+}
+
+void on_established(lws* wsi, session* pss) {
+  daemon_state& s = *g_state;
+  pss->id = s.next_id++;
+  s.transport.sockets[pss->id] = wsi;
+  std::string path = header(wsi, WSI_TOKEN_GET_URI);
+  size_t query = path.find('?');
+  if (query != std::string::npos) path.resize(query);
+  std::string ip = client_ip(wsi);
+  int64_t now = now_ms();
+  if (path == kNativePath) {
+    char buffer[1024];
+    const char* ticket = lws_get_urlarg_by_name(wsi, "ticket=", buffer, sizeof(buffer));
+    s.core->open_native(pss->id, ip, ticket != nullptr ? ticket : "", now);
+  } else if (path == "/" || path == "/announce") {
+    s.core->open_webtorrent(pss->id, ip, header(wsi, WSI_TOKEN_ORIGIN), now);
+  } else {
+    s.core->open_unknown_path(pss->id, ip, now);
+  }
+}
+
+int on_writeable(lws* wsi, session* pss) {
+  daemon_state& s = *g_state;
+  const size_t headroom = LWS_PRE;
+  for (int n = 0; n < kFramesPerWriteable; ++n) {
+    const std::string* frame = s.core->next_frame(pss->id);
+    if (frame == nullptr) break;
+    size_t length = frame->size() - headroom;
+    auto* data = reinterpret_cast<unsigned char*>(const_cast<char*>(frame->data())) + headroom;
+    if (lws_write(wsi, data, length, LWS_WRITE_TEXT) < static_cast<int>(length)) return -1;
+    s.core->pop_frame(pss->id);
+    if (lws_send_pipe_choked(wsi)) break;
+  }
+  if (s.core->next_frame(pss->id) != nullptr) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  auto closing = s.transport.closing.find(pss->id);
+  if (closing != s.transport.closing.end()) {
+    lws_close_reason(wsi, static_cast<lws_close_status>(closing->second), nullptr, 0);
+    return -1;
+  }
+  return 0;
+}
+
+int serve_http(lws* wsi, session* pss, const char* uri) {
+  unsigned char buffer[LWS_PRE + 512];
+  unsigned char* start = buffer + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer + sizeof(buffer) - 1;
+  if (std::strcmp(uri, kMetricsPath) != 0) {
+    lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  pss->http_body = new std::string(g_state->core->metrics_text());
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4",
+                                  pss->http_body->size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int write_http_body(lws* wsi, session* pss) {
+  if (pss->http_body == nullptr) return 0;
+  std::string body(LWS_PRE, '\0');
+  body += *pss->http_body;
+  delete pss->http_body;
+  pss->http_body = nullptr;
+  size_t length = body.size() - LWS_PRE;
+  auto* data = reinterpret_cast<unsigned char*>(body.data()) + LWS_PRE;
+  if (lws_write(wsi, data, length, LWS_WRITE_HTTP_FINAL) < static_cast<int>(length)) return 1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  auto* pss = static_cast<session*>(user);
+  daemon_state& s = *g_state;
+  switch (reason) {
+    case LWS_CALLBACK_HTTP:
+      return serve_http(wsi, pss, static_cast<const char*>(in));
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return write_http_body(wsi, pss);
+    case LWS_CALLBACK_CLOSED_HTTP:
+      delete pss->http_body;
+      pss->http_body = nullptr;
+      break;
+    case LWS_CALLBACK_ESTABLISHED:
+      on_established(wsi, pss);
+      break;
+    case LWS_CALLBACK_RECEIVE:
+      s.core->on_fragment(pss->id, std::string_view(static_cast<const char*>(in), len),
+                          lws_frame_is_binary(wsi) != 0, lws_is_final_fragment(wsi) != 0, now_ms());
+      break;
+    case LWS_CALLBACK_RECEIVE_PONG:
+      s.core->on_activity(pss->id, now_ms());
+      break;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return on_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED:
+      s.core->on_closed(pss->id);
+      s.transport.sockets.erase(pss->id);
+      s.transport.closing.erase(pss->id);
+      break;
+    default:
+      break;
+  }
+  return 0;
+}
+
+const lws_protocols kProtocols[] = {
+    {"p2p-signalling", callback, sizeof(session), kRxBufferSize, 0, nullptr, kTxPacketSize},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+void on_tick(lws_sorted_usec_list_t* timer) {
+  g_state->core->tick(now_ms());
+  lws_sul_schedule(g_state->context, 0, timer, on_tick, LWS_US_PER_SEC);
+}
+
+void reload() {
+  p2p::daemon_config fresh;
+  std::string error;
+  if (!p2p::config_load(g_state->args, &fresh, &error)) {
+    lwsl_err("SIGHUP: configuration kept, reload failed: %s\n", error.c_str());
+    return;
+  }
+  if (fresh.listen != g_state->config.listen || fresh.port != g_state->config.port) {
+    lwsl_warn("SIGHUP: listen/port changes need a restart; other settings applied\n");
+  }
+  fresh.listen = g_state->config.listen;
+  fresh.port = g_state->config.port;
+  g_state->core->reconfigure(fresh.settings);
+  g_state->config = fresh;
+  lwsl_user("SIGHUP: configuration reloaded\n");
+}
+
+extern "C" void on_signal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    g_reload = true;
+  } else {
+    g_terminate = true;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  daemon_state state;
+  g_state = &state;
+  for (int i = 1; i < argc; ++i) state.args.emplace_back(argv[i]);
+  if (argc == 2 && (state.args[0] == "--help" || state.args[0] == "-h")) {
+    std::fputs(p2p::config_usage().c_str(), stdout);
+    return 0;
+  }
+  std::string error;
+  if (!p2p::config_load(state.args, &state.config, &error)) {
+    std::fprintf(stderr, "p2p-signalling: %s\n%s", error.c_str(), p2p::config_usage().c_str());
+    return 2;
+  }
+  lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, nullptr);
+  state.config.settings.frame_headroom = LWS_PRE;
+  std::random_device entropy;
+  p2p::signalling_core core(state.config.settings, &state.transport,
+                            (uint64_t{entropy()} << 32) | entropy());
+  state.core = &core;
+
+  // Keepalive pings and a hard hangup well after the core's own idle close.
+  lws_retry_bo_t keepalive = {};
+  keepalive.secs_since_valid_ping =
+      static_cast<uint16_t>(state.config.settings.ping_interval_seconds);
+  keepalive.secs_since_valid_hangup = static_cast<uint16_t>(
+      std::min(65535, state.config.settings.idle_timeout_seconds + 2 * kCloseFlushSeconds + 5));
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof(info));
+  info.port = state.config.port;
+  info.iface = state.config.listen.c_str();
+  info.protocols = kProtocols;
+  info.retry_and_idle_policy = &keepalive;
+  info.options =
+      LWS_SERVER_OPTION_DISABLE_IPV6 * (state.config.listen.find(':') == std::string::npos);
+  info.timeout_secs = 10;
+  lws_context* context = lws_create_context(&info);
+  if (context == nullptr) {
+    std::fprintf(stderr, "p2p-signalling: cannot listen on %s:%d\n", state.config.listen.c_str(),
+                 state.config.port);
+    return 1;
+  }
+  state.context = context;
+  std::memset(&state.tick_timer, 0, sizeof(state.tick_timer));
+  lws_sul_schedule(context, 0, &state.tick_timer, on_tick, LWS_US_PER_SEC);
+
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = on_signal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  lwsl_user("p2p-signalling listening on %s:%d\n", state.config.listen.c_str(), state.config.port);
+  int64_t drain_deadline = 0;
+  while (true) {
+    if (lws_service(context, 0) < 0) break;
+    if (g_reload.exchange(false)) reload();
+    if (g_terminate && !core.draining()) {
+      lwsl_user("draining %zu connections\n", core.connection_count());
+      core.drain();
+      drain_deadline = now_ms() + int64_t{state.config.drain_timeout_seconds} * 1000;
+    }
+    if (core.draining() && (core.connection_count() == 0 || now_ms() > drain_deadline)) break;
+  }
+  lws_sul_schedule(context, 0, &state.tick_timer, on_tick, LWS_SET_TIMER_USEC_CANCEL);
+  lws_context_destroy(context);
+  lwsl_user("stopped\n");
+  return 0;
+}
