@@ -34,8 +34,7 @@ class datagram_transport {
   }
   // Final states (failed, closed) are sticky.
   void change_state(transport_state state) {
-    if (state_ == state || state_ == transport_state::failed ||
-        state_ == transport_state::closed)
+    if (state_ == state || state_ == transport_state::failed || state_ == transport_state::closed)
       return;
     state_ = state;
     if (on_state_) on_state_(state);

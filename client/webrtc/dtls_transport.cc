@@ -6,10 +6,10 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <cctype>
-#include <sys/time.h>
 
 #include "client/webrtc/event_loop.h"
 
@@ -134,9 +134,8 @@ dtls_transport::dtls_transport(event_loop& loop, datagram_transport& lower,
   BIO_set_init(outgoing, 1);
   SSL_set_bio(ssl_, incoming_, outgoing);
 
-  lower_.set_receive_handler([this](const uint8_t* data, size_t size) {
-    on_lower_receive(data, size);
-  });
+  lower_.set_receive_handler(
+      [this](const uint8_t* data, size_t size) { on_lower_receive(data, size); });
   lower_.set_state_handler([this](transport_state state) { on_lower_state(state); });
 }
 
@@ -266,8 +265,7 @@ void dtls_transport::arm_retransmission_timer() {
   unsigned ms = static_cast<unsigned>(timeout.tv_sec * 1000 + timeout.tv_usec / 1000);
   retransmission_timer_ = loop_.add_timer(std::max(ms, 1u), [this] {
     retransmission_timer_ = 0;
-    if (state() != transport_state::connecting && state() != transport_state::idle)
-      return false;
+    if (state() != transport_state::connecting && state() != transport_state::idle) return false;
     ERR_clear_error();
     // -1: too many retransmissions without an answer (OpenSSL gives up), a hard error.
     if (DTLSv1_handle_timeout(ssl_) < 0) {
@@ -288,8 +286,8 @@ void dtls_transport::fail(const std::string& reason) {
 
 int dtls_transport::verify_callback(int, void* store_context) {
   auto* store = static_cast<X509_STORE_CTX*>(store_context);
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* self = static_cast<dtls_transport*>(SSL_get_app_data(ssl));
   // Only the leaf matters: it is the certificate the fingerprint names.
   X509* leaf = X509_STORE_CTX_get0_cert(store);

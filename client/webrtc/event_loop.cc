@@ -46,8 +46,7 @@ std::shared_ptr<event_loop> event_loop::shared() {
   return loop;
 }
 
-event_loop::event_loop()
-    : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+event_loop::event_loop() : context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
   static std::atomic<uint64_t> next_serial{1};
   serial_ = next_serial++;
   std::mutex mutex;
@@ -120,8 +119,7 @@ void event_loop::run_sync(const std::function<void()>& task) {
 
 unsigned event_loop::add_timer(unsigned interval_ms, std::function<bool()> task) {
   GSource* source = g_timeout_source_new(interval_ms);
-  g_source_set_callback(source, run_timer_task, new timer_task{std::move(task)},
-                        free_timer_task);
+  g_source_set_callback(source, run_timer_task, new timer_task{std::move(task)}, free_timer_task);
   unsigned id = g_source_attach(source, context_);
   g_source_unref(source);
   return id;

@@ -38,13 +38,12 @@ const char* transport_state_name(transport_state state) {
 
 ice_transport::ice_transport(event_loop& loop, const ice_config& config, bool controlling)
     : loop_(loop) {
-  agent_ = nice_agent_new_full(
-      loop_.context(), NICE_COMPATIBILITY_RFC5245,
-      static_cast<NiceAgentOption>(NICE_AGENT_OPTION_ICE_TRICKLE |
-                                   NICE_AGENT_OPTION_CONSENT_FRESHNESS));
+  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
+                               static_cast<NiceAgentOption>(NICE_AGENT_OPTION_ICE_TRICKLE |
+                                                            NICE_AGENT_OPTION_CONSENT_FRESHNESS));
   GObject* object = G_OBJECT(agent_);
-  g_object_set(object, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE,
-               "ice-udp", TRUE, NULL);
+  g_object_set(object, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "ice-udp",
+               TRUE, NULL);
   // Consent freshness (RFC 7675) also keeps NAT bindings alive; keepalive-conncheck makes
   // libnice send real binding requests, which browsers answer.
   set_property_if_present(object, "keepalive-conncheck", TRUE);
@@ -91,10 +90,8 @@ bool ice_transport::gather() {
   return true;
 }
 
-bool ice_transport::set_remote_credentials(const std::string& ufrag,
-                                           const std::string& password) {
-  return nice_agent_set_remote_credentials(agent_, stream_id_, ufrag.c_str(),
-                                           password.c_str());
+bool ice_transport::set_remote_credentials(const std::string& ufrag, const std::string& password) {
+  return nice_agent_set_remote_credentials(agent_, stream_id_, ufrag.c_str(), password.c_str());
 }
 
 bool ice_transport::add_remote_candidate(const std::string& candidate) {
@@ -152,8 +149,7 @@ void ice_transport::on_gathering_done(NiceAgent*, unsigned, void* self) {
   if (transport->on_candidate_) transport->on_candidate_("");
 }
 
-void ice_transport::on_component_state(NiceAgent*, unsigned, unsigned, unsigned state,
-                                       void* self) {
+void ice_transport::on_component_state(NiceAgent*, unsigned, unsigned, unsigned state, void* self) {
   auto* transport = static_cast<ice_transport*>(self);
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:

@@ -57,8 +57,8 @@ class ice_transport : public datagram_transport {
   static void on_gathering_done(NiceAgent* agent, unsigned stream_id, void* self);
   static void on_component_state(NiceAgent* agent, unsigned stream_id, unsigned component_id,
                                  unsigned state, void* self);
-  static void on_receive(NiceAgent* agent, unsigned stream_id, unsigned component_id,
-                         unsigned size, char* data, void* self);
+  static void on_receive(NiceAgent* agent, unsigned stream_id, unsigned component_id, unsigned size,
+                         char* data, void* self);
 
   event_loop& loop_;
   NiceAgent* agent_ = nullptr;

@@ -30,7 +30,7 @@ struct transport_stack {
   std::unique_ptr<sctp_transport> sctp;
 
   ~transport_stack() {
-    sctp.reset();  // sends ABORT through DTLS
+    sctp.reset();             // sends ABORT through DTLS
     if (dtls) dtls->close();  // close_notify
     dtls.reset();
     ice.reset();
@@ -40,7 +40,8 @@ struct transport_stack {
 // Loop thread only. The layers may be on the stack below us (we can be inside one of
 // their callbacks), so they go in a later turn of the loop.
 void dispose_transports(const std::shared_ptr<event_loop>& loop, std::unique_ptr<ice_transport> ice,
-                        std::unique_ptr<dtls_transport> dtls, std::unique_ptr<sctp_transport> sctp) {
+                        std::unique_ptr<dtls_transport> dtls,
+                        std::unique_ptr<sctp_transport> sctp) {
   if (!ice && !dtls && !sctp) return;
   auto stack = std::make_shared<transport_stack>();
   stack->ice = std::move(ice);
@@ -101,7 +102,9 @@ data_channel::data_channel(std::weak_ptr<peer_connection> owner, std::shared_ptr
       label_(std::move(label)),
       protocol_(std::move(protocol)) {}
 
-bool data_channel::send(const uint8_t* data, size_t size) { return send_message(data, size, false); }
+bool data_channel::send(const uint8_t* data, size_t size) {
+  return send_message(data, size, false);
+}
 
 bool data_channel::send_text(const std::string& text) {
   return send_message(reinterpret_cast<const uint8_t*>(text.data()), text.size(), true);
@@ -111,11 +114,11 @@ bool data_channel::send_message(const uint8_t* data, size_t size, bool text) {
   if (state_ != channel_state::open || size > max_message_size_) return false;
   std::shared_ptr<peer_connection> owner = owner_.lock();
   if (!owner) return false;
-  uint32_t ppid = text ? (size ? kPpidString : kPpidStringEmpty)
-                       : (size ? kPpidBinary : kPpidBinaryEmpty);
+  uint32_t ppid =
+      text ? (size ? kPpidString : kPpidStringEmpty) : (size ? kPpidBinary : kPpidBinaryEmpty);
   // Empty messages travel as one zero byte with the "empty" PPID (RFC 8831 6.6).
-  std::vector<uint8_t> payload = size ? std::vector<uint8_t>(data, data + size)
-                                      : std::vector<uint8_t>(1, 0);
+  std::vector<uint8_t> payload =
+      size ? std::vector<uint8_t>(data, data + size) : std::vector<uint8_t>(1, 0);
   buffered_amount_ += size;
   uint16_t stream = static_cast<uint16_t>(stream_id_.load());
   std::weak_ptr<peer_connection> weak = owner;
@@ -375,8 +378,7 @@ void peer_connection::start_transports(bool, const session_description& remote) 
   callbacks.on_state = [weak](transport_state state) {
     if (auto self = weak.lock()) self->on_sctp_state(static_cast<int>(state));
   };
-  callbacks.on_message = [weak](uint16_t stream, uint32_t ppid, const uint8_t* data,
-                                size_t size) {
+  callbacks.on_message = [weak](uint16_t stream, uint32_t ppid, const uint8_t* data, size_t size) {
     if (auto self = weak.lock()) self->on_sctp_message(stream, ppid, data, size);
   };
   callbacks.on_stream_reset = [weak](uint16_t stream, bool incoming) {
@@ -411,8 +413,7 @@ void peer_connection::add_remote_candidate(const std::string& candidate) {
 
 std::shared_ptr<data_channel> peer_connection::create_data_channel(const std::string& label,
                                                                    const std::string& protocol) {
-  std::shared_ptr<data_channel> channel(
-      new data_channel(weak_from_this(), loop_, label, protocol));
+  std::shared_ptr<data_channel> channel(new data_channel(weak_from_this(), loop_, label, protocol));
   channel->max_message_size_ =
       std::min<size_t>(configuration_.max_message_size, remote_max_message_size_);
   loop_->post([weak = weak_from_this(), channel] {
@@ -477,8 +478,7 @@ void peer_connection::send_on_stream(uint16_t stream, uint32_t ppid, std::vector
 }
 
 void peer_connection::close_channel(const std::shared_ptr<data_channel>& channel) {
-  if (channel->state_ == channel_state::closed || channel->state_ == channel_state::closing)
-    return;
+  if (channel->state_ == channel_state::closed || channel->state_ == channel_state::closing) return;
   int stream = channel->stream_id_;
   auto it = stream >= 0 ? channels_.find(static_cast<uint16_t>(stream)) : channels_.end();
   if (it == channels_.end() || !sctp_ || sctp_->state() != transport_state::connected) {
@@ -563,8 +563,7 @@ void peer_connection::on_stream_reset(uint16_t stream, bool incoming) {
   if (it == channels_.end()) return;
   std::shared_ptr<data_channel> channel = it->second;
   // The peer closed: close our direction too (RFC 8831 6.7).
-  if (incoming && channel->state_ != channel_state::closing && sctp_)
-    sctp_->reset_stream(stream);
+  if (incoming && channel->state_ != channel_state::closing && sctp_) sctp_->reset_stream(stream);
   channels_.erase(it);
   channel->set_closed();
 }

@@ -84,8 +84,7 @@ class sctp_runtime {
 
   bool tick() {
     auto now = std::chrono::steady_clock::now();
-    auto elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_tick_).count();
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_tick_).count();
     if (elapsed > 0) {
       last_tick_ += std::chrono::milliseconds(elapsed);
       usrsctp_handle_timers(static_cast<uint32_t>(elapsed));
@@ -227,7 +226,8 @@ void sctp_transport::connect() {
 bool sctp_transport::send(uint16_t stream, uint32_t ppid, const uint8_t* data, size_t size,
                           bool unordered) {
   if (state_ == transport_state::failed || state_ == transport_state::closed) return false;
-  queue_.push_back(outgoing{stream, ppid, unordered, false, std::vector<uint8_t>(data, data + size)});
+  queue_.push_back(
+      outgoing{stream, ppid, unordered, false, std::vector<uint8_t>(data, data + size)});
   queued_bytes_ += size;
   flush();
   return true;
@@ -340,8 +340,7 @@ void sctp_transport::read_messages() {
         std::vector<uint8_t> message;
         message.swap(partial_message_);
         if (info_type == SCTP_RECVV_RCVINFO && callbacks_.on_message)
-          callbacks_.on_message(info.rcv_sid, ntohl(info.rcv_ppid), message.data(),
-                                message.size());
+          callbacks_.on_message(info.rcv_sid, ntohl(info.rcv_ppid), message.data(), message.size());
       }
     }
     // A callback may have destroyed us (peer connection closed from inside it).
@@ -352,7 +351,7 @@ void sctp_transport::read_messages() {
 }
 
 void sctp_transport::handle_notification(const uint8_t* data, size_t size) {
-  if (size < sizeof(struct sctp_tlv)) return;
+  if (size < 8) return;  // type, flags, length
   const auto* notification = reinterpret_cast<const union sctp_notification*>(data);
   switch (notification->sn_header.sn_type) {
     case SCTP_ASSOC_CHANGE: {

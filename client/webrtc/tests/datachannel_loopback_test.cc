@@ -1,0 +1,225 @@
+// Two of our peer connections in one process, on 127.0.0.1: ICE + DTLS + SCTP + DCEP
+// end to end, 1 MiB and 1,000 small messages each way checked byte for byte, flow
+// control, close propagation, a wrong fingerprint refused.
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "client/webrtc/peer_connection.h"
+#include "third_party/cmocka.hpp"
+
+using namespace p2p::webrtc;
+
+namespace {
+
+std::mutex g_mutex;
+std::condition_variable g_changed;
+
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+  std::unique_lock<std::mutex> lock(g_mutex);
+  return g_changed.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+}
+
+peer_configuration loopback_configuration() {
+  peer_configuration configuration;
+  configuration.local_addresses = {"127.0.0.1"};
+  configuration.connect_timeout_ms = 15000;
+  return configuration;
+}
+
+struct side {
+  std::shared_ptr<peer_connection> connection;
+  std::shared_ptr<data_channel> channel;
+  peer_state state = peer_state::created;
+  bool open = false;
+  bool closed = false;
+  std::vector<uint8_t> bulk;
+  std::vector<std::string> texts;
+  size_t empty_messages = 0;
+};
+
+// Wires both sides' signalling directly (candidates trickle across as they come).
+void connect_pair(side& offerer, side& answerer, const std::string& tamper_fingerprint = "") {
+  offerer.connection = peer_connection::create(loopback_configuration());
+  answerer.connection = peer_connection::create(loopback_configuration());
+  assert_non_null(offerer.connection.get());
+  assert_non_null(answerer.connection.get());
+  std::weak_ptr<peer_connection> to_answerer = answerer.connection;
+  std::weak_ptr<peer_connection> to_offerer = offerer.connection;
+  offerer.connection->on_local_candidate([to_answerer](const std::string& candidate) {
+    if (auto peer = to_answerer.lock()) peer->add_remote_candidate(candidate);
+  });
+  answerer.connection->on_local_candidate([to_offerer](const std::string& candidate) {
+    if (auto peer = to_offerer.lock()) peer->add_remote_candidate(candidate);
+  });
+  for (side* s : {&offerer, &answerer}) {
+    s->connection->on_state([s](peer_state state) {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      s->state = state;
+      g_changed.notify_all();
+    });
+  }
+  auto watch = [](side* s, const std::shared_ptr<data_channel>& channel) {
+    channel->on_open([s] {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      s->open = true;
+      g_changed.notify_all();
+    });
+    channel->on_closed([s] {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      s->closed = true;
+      g_changed.notify_all();
+    });
+    channel->on_message([s](const uint8_t* data, size_t size, bool text) {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      if (size == 0)
+        ++s->empty_messages;
+      else if (text)
+        s->texts.emplace_back(reinterpret_cast<const char*>(data), size);
+      else
+        s->bulk.insert(s->bulk.end(), data, data + size);
+      g_changed.notify_all();
+    });
+  };
+  answerer.connection->on_data_channel([&answerer, watch](std::shared_ptr<data_channel> channel) {
+    watch(&answerer, channel);
+    std::lock_guard<std::mutex> lock(g_mutex);
+    answerer.channel = channel;
+    answerer.open = true;
+    g_changed.notify_all();
+  });
+  offerer.channel = offerer.connection->create_data_channel("test");
+  watch(&offerer, offerer.channel);
+  std::string offer = offerer.connection->create_offer();
+  std::string error;
+  std::string answer = answerer.connection->create_answer(offer, &error);
+  assert_false(answer.empty());
+  if (!tamper_fingerprint.empty()) {
+    size_t at = answer.find("a=fingerprint:sha-256 ") + 22;
+    answer.replace(at, 2, tamper_fingerprint);
+  }
+  assert_true(offerer.connection->set_remote_answer(answer, &error));
+}
+
+std::vector<uint8_t> pattern(size_t size, uint32_t seed) {
+  std::vector<uint8_t> data(size);
+  uint32_t x = seed;
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 1664525u + 1013904223u;
+    data[i] = static_cast<uint8_t>(x >> 24);
+  }
+  return data;
+}
+
+// Sends 1 MiB in max-message-size chunks, then 1,000 small text messages.
+void send_load(side& s, uint32_t seed) {
+  std::vector<uint8_t> bulk = pattern(1 << 20, seed);
+  size_t chunk = s.channel->max_message_size();
+  assert_true(chunk >= 16384);
+  for (size_t offset = 0; offset < bulk.size(); offset += chunk) {
+    size_t size = std::min(chunk, bulk.size() - offset);
+    assert_true(s.channel->send(bulk.data() + offset, size));
+  }
+  for (int i = 0; i < 1000; ++i) {
+    std::string text = "message " + std::to_string(i) + " from " + std::to_string(seed);
+    assert_true(s.channel->send_text(text));
+  }
+  assert_true(s.channel->send(nullptr, 0));
+}
+
+void check_load(const side& s, uint32_t seed) {
+  std::vector<uint8_t> expected = pattern(1 << 20, seed);
+  assert_int_equal(s.bulk.size(), expected.size());
+  assert_memory_equal(s.bulk.data(), expected.data(), expected.size());
+  assert_int_equal(s.texts.size(), 1000);
+  for (int i = 0; i < 1000; ++i) {
+    std::string text = "message " + std::to_string(i) + " from " + std::to_string(seed);
+    assert_string_equal(s.texts[i].c_str(), text.c_str());
+  }
+  assert_int_equal(s.empty_messages, 1);
+}
+
+}  // namespace
+
+static void exchanges_data_both_ways(void**) {
+  side offerer, answerer;
+  connect_pair(offerer, answerer);
+  assert_true(wait_until([&] { return offerer.open && answerer.open; }, 15000));
+  assert_int_equal(static_cast<int>(offerer.state), static_cast<int>(peer_state::connected));
+  // The answerer is the DTLS client: even ids are its own, the offerer's channel odd.
+  assert_int_equal(offerer.channel->stream_id() % 2, 1);
+  assert_int_equal(answerer.channel->stream_id(), offerer.channel->stream_id());
+  assert_true(offerer.connection->selected_pair().find("127.0.0.1") == 0);
+  // Larger than what the peer accepts: refused, nothing sent.
+  std::vector<uint8_t> too_big(offerer.channel->max_message_size() + 1);
+  assert_false(offerer.channel->send(too_big.data(), too_big.size()));
+
+  send_load(offerer, 1);
+  send_load(answerer, 2);
+  assert_true(wait_until(
+      [&] {
+        return offerer.texts.size() == 1000 && answerer.texts.size() == 1000 &&
+               offerer.empty_messages == 1 && answerer.empty_messages == 1;
+      },
+      20000));
+  check_load(answerer, 1);
+  check_load(offerer, 2);
+
+  // Channels opened by the answerer get even ids (it is the DTLS client).
+  auto second = answerer.connection->create_data_channel("second");
+  assert_true(wait_until([&] { return second->is_open(); }, 5000));
+  assert_int_equal(second->stream_id() % 2, 0);
+
+  offerer.channel->close();
+  assert_true(wait_until([&] { return offerer.closed && answerer.closed; }, 5000));
+  assert_true(second->is_open());  // other channels are unaffected
+  offerer.connection->close();
+  assert_true(wait_until([&] { return answerer.state == peer_state::closed; }, 5000));
+  assert_false(second->is_open());
+}
+
+static void flow_control_reports_buffered_amount_low(void**) {
+  side offerer, answerer;
+  connect_pair(offerer, answerer);
+  assert_true(wait_until([&] { return offerer.open && answerer.open; }, 15000));
+  bool low = false;
+  offerer.channel->set_buffered_amount_low_threshold(64 * 1024);
+  offerer.channel->on_buffered_amount_low([&low] {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    low = true;
+    g_changed.notify_all();
+  });
+  // 8 MiB at once: far more than SCTP's 1 MiB send buffer, so most of it queues here.
+  std::vector<uint8_t> chunk = pattern(offerer.channel->max_message_size(), 3);
+  size_t total = 0;
+  for (; total < 8u << 20; total += chunk.size())
+    assert_true(offerer.channel->send(chunk.data(), chunk.size()));
+  assert_true(offerer.channel->buffered_amount() > 0);
+  assert_true(wait_until([&] { return low && answerer.bulk.size() == total; }, 30000));
+  assert_true(offerer.channel->buffered_amount() <= 64 * 1024);
+  offerer.connection.reset();  // dropping the last reference closes
+  assert_true(wait_until([&] { return answerer.state == peer_state::closed; }, 5000));
+}
+
+static void wrong_fingerprint_fails(void**) {
+  side offerer, answerer;
+  connect_pair(offerer, answerer, "00");
+  assert_true(wait_until([&] { return offerer.state == peer_state::failed; }, 15000));
+  assert_true(offerer.connection->error().find("fingerprint") != std::string::npos ||
+              offerer.connection->error().find("certificate") != std::string::npos);
+  assert_false(offerer.open);
+}
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(exchanges_data_both_ways),
+      cmocka_unit_test(flow_control_reports_buffered_amount_low),
+      cmocka_unit_test(wrong_fingerprint_fails),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
