@@ -44,6 +44,12 @@ struct access_loc_conf {
   ngx_array_t* session_sources;  // ngx_http_complex_value_t; nullptr = off
   ngx_uint_t deny_status;
   ngx_uint_t log_level;
+  // Where p2p_token / p2p_session_require stood: the key checks run at merge time,
+  // when nginx's own file:line is the end of the block, not the directive.
+  ngx_str_t token_file;
+  ngx_uint_t token_line;
+  ngx_str_t session_file;
+  ngx_uint_t session_line;
 };
 
 // Per request: what the checks learned, for the variables. Plain data in the pool.
@@ -186,6 +192,7 @@ void* create_loc_conf(ngx_conf_t* cf) noexcept {
   auto* conf = static_cast<access_loc_conf*>(ngx_pcalloc(cf->pool, sizeof(access_loc_conf)));
   if (conf == nullptr) return nullptr;
   // ngx_pcalloc() set: token_cookie = {0, NULL} (unset while data is NULL),
+  // token_file/session_file = {0, NULL} with their lines 0 (directive not seen),
   // country_codes = NULL, country_list = 0 (read only together with country).
   conf->token_sources = static_cast<ngx_array_t*>(NGX_CONF_UNSET_PTR);
   conf->token_keys = static_cast<ngx_array_t*>(NGX_CONF_UNSET_PTR);
@@ -217,9 +224,9 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     conf->country_codes = prev->country_codes;
     conf->country_list = prev->country_list;
   }
-  // Unknown countries: refused by an allow list, let through by a deny list.
-  ngx_conf_merge_uint_value(conf->country_unknown, prev->country_unknown,
-                            conf->country_list == policy_allow ? policy_deny : policy_allow);
+  // Left unset here when nobody set it: the default depends on the list in force
+  // (allow list: refuse unknown; deny list: let it through), see check_country().
+  if (conf->country_unknown == NGX_CONF_UNSET_UINT) conf->country_unknown = prev->country_unknown;
   ngx_conf_merge_ptr_value(conf->session_keys, prev->session_keys, nullptr);
   ngx_conf_merge_sec_value(conf->session_ttl, prev->session_ttl, 600);
   ngx_conf_merge_ptr_value(conf->session_content, prev->session_content, nullptr);
@@ -227,13 +234,24 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
   ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status, NGX_HTTP_FORBIDDEN);
   ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_WARN);
 
+  if (conf->token_file.data == nullptr) {
+    conf->token_file = prev->token_file;
+    conf->token_line = prev->token_line;
+  }
+  if (conf->session_file.data == nullptr) {
+    conf->session_file = prev->session_file;
+    conf->session_line = prev->session_line;
+  }
   if (conf->token_sources && (conf->token_keys == nullptr || conf->token_keys->nelts == 0)) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"p2p_token\" needs at least one \"p2p_token_key\"");
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"p2p_token\" needs at least one \"p2p_token_key\" in %V:%ui", &conf->token_file,
+                  conf->token_line);
     return static_cast<char*>(NGX_CONF_ERROR);
   }
   if (conf->session_sources && (conf->session_keys == nullptr || conf->session_keys->nelts == 0)) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"p2p_session_require\" needs at least one \"p2p_session_key\"");
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "\"p2p_session_require\" needs at least one \"p2p_session_key\" in %V:%ui",
+                  &conf->session_file, conf->session_line);
     return static_cast<char*>(NGX_CONF_ERROR);
   }
   return NGX_CONF_OK;
@@ -243,6 +261,10 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
 char* set_value_list(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
   auto** field = reinterpret_cast<ngx_array_t**>(static_cast<char*>(conf) + cmd->offset);
   if (*field != NGX_CONF_UNSET_PTR) return const_cast<char*>("is duplicate");
+  auto* lcf = static_cast<access_loc_conf*>(conf);
+  bool token = cmd->offset == offsetof(access_loc_conf, token_sources);
+  (token ? lcf->token_file : lcf->session_file) = cf->conf_file->file.name;
+  (token ? lcf->token_line : lcf->session_line) = cf->conf_file->line;
   auto* args = static_cast<ngx_str_t*>(cf->args->elts);
   if (cf->args->nelts == 2 && ngx_strcmp(args[1].data, "off") == 0) {
     *field = nullptr;
@@ -495,8 +517,10 @@ ngx_int_t check_country(ngx_http_request_t* r, const access_loc_conf* lcf) {
   auto* codes = static_cast<std::string_view*>(lcf->country_codes->elts);
   auto kind = lcf->country_list == policy_allow ? p2p::country_list_kind::allow
                                                 : p2p::country_list_kind::deny;
-  if (p2p::country_allowed(kind, codes, lcf->country_codes->nelts, code,
-                           lcf->country_unknown == policy_allow))
+  bool allow_unknown = lcf->country_unknown == NGX_CONF_UNSET_UINT
+                           ? lcf->country_list == policy_deny
+                           : lcf->country_unknown == policy_allow;
+  if (p2p::country_allowed(kind, codes, lcf->country_codes->nelts, code, allow_unknown))
     return NGX_DECLINED;
   if (!p2p::country_code_valid(code)) return deny(r, lcf, "country", "unknown");
   return deny(r, lcf, "country not allowed:", code);
