@@ -11,66 +11,6 @@
 namespace p2p {
 namespace {
 
-api_error bad_request(std::string message) { return {400, "bad_request", std::move(message)}; }
-
-bool json_refused(json_refusal why, const std::string& reason, api_error* error) {
-  switch (why) {
-    case json_refusal::too_large:
-      *error = {413, "body_too_large", reason};
-      return true;
-    case json_refusal::bad_json:
-      *error = {400, "bad_json", reason};
-      return true;
-    case json_refusal::not_object:
-      *error = bad_request(reason);
-      return true;
-    case json_refusal::none:
-      break;
-  }
-  return false;
-}
-
-json_ptr parse_object(std::string_view body, const json_caps& caps, api_error* error) {
-  json_refusal why;
-  std::string reason;
-  json_ptr root = parse_capped_json_object(body, caps, &why, &reason);
-  if (!root) json_refused(why, reason, error);
-  return root;
-}
-
-// An id member: absent is fine unless required; present must be a valid id.
-bool read_id(json_t* root, const char* name, bool required, std::string* out, api_error* error) {
-  json_t* v = json_object_get(root, name);
-  if (!v) {
-    if (required) *error = bad_request(std::string(name) + ": required");
-    return !required;
-  }
-  if (!json_is_string(v)) {
-    *error = bad_request(std::string(name) + ": must be a string");
-    return false;
-  }
-  std::string_view s(json_string_value(v), json_string_length(v));
-  if (!ticket_id_valid(s)) {
-    *error = bad_request(std::string(name) + ": must be 1..64 of [A-Za-z0-9_-]");
-    return false;
-  }
-  out->assign(s);
-  return true;
-}
-
-bool read_uint(json_t* root, const char* name, int64_t max, bool* present, int64_t* out,
-               api_error* error) {
-  json_t* v = json_object_get(root, name);
-  *present = v != nullptr;
-  if (!v) return true;
-  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
-    *error = bad_request(std::string(name) + ": must be an integer 0.." + std::to_string(max));
-    return false;
-  }
-  *out = json_integer_value(v);
-  return true;
-}
-
 bool read_network(json_t* root, bool* present, network_type* out, api_error* error) {
   json_t* v = json_object_get(root, "network");
   *present = v != nullptr;
@@ -84,17 +24,8 @@ bool read_network(json_t* root, bool* present, network_type* out, api_error* err
 }
 
 bool read_ticket(json_t* root, std::string* out, api_error* error) {
-  json_t* v = json_object_get(root, "ticket");
-  if (!v) {
-    *error = bad_request("ticket: required");
-    return false;
-  }
-  if (!json_is_string(v)) {
-    *error = bad_request("ticket: must be a string");
-    return false;
-  }
-  out->assign(json_string_value(v), json_string_length(v));
-  return true;
+  // Longer than any ticket the tracker signs; ticket_verify refuses the rest.
+  return read_string(root, "ticket", true, 512, out, error);
 }
 
 std::string new_peer_id() {
@@ -122,17 +53,6 @@ bool verify(const tracker_settings& settings, const std::string& ticket, int64_t
   return false;
 }
 
-class lock_scope {
- public:
-  explicit lock_scope(registry_lock& lock) : lock_(lock) { lock_.lock(); }
-  ~lock_scope() { lock_.unlock(); }
-  lock_scope(const lock_scope&) = delete;
-  lock_scope& operator=(const lock_scope&) = delete;
-
- private:
-  registry_lock& lock_;
-};
-
 peer_announcement announcement_from(const requester_facts& facts) {
   peer_announcement a;
   a.address = facts.address;
@@ -158,7 +78,7 @@ void append_ticket(std::string* body, const std::string& ticket, int64_t expiry)
 }
 
 api_response handle_init(std::string_view body, const requester_facts& facts,
-                         swarm_registry& registry, registry_lock& lock,
+                         swarm_registry& registry, block_lock& lock,
                          const tracker_settings& settings, int64_t now) {
   init_request req;
   api_error error;
@@ -175,7 +95,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
   int64_t retry_after = 0;
   registry_status status;
   {
-    lock_scope held(lock);
+    block_lock_scope held(lock);
     status = registry.announce(a, now, &retry_after);
   }
   if (status == registry_status::full) return full_response(retry_after);
@@ -194,7 +114,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
 }
 
 api_response handle_peers(std::string_view body, const requester_facts& facts,
-                          swarm_registry& registry, registry_lock& lock,
+                          swarm_registry& registry, block_lock& lock,
                           const tracker_settings& settings, int64_t now) {
   peers_request req;
   api_error error;
@@ -216,7 +136,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   int64_t retry_after = 0;
   registry_status status;
   {
-    lock_scope held(lock);
+    block_lock_scope held(lock);
     peer_view existing;
     bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
@@ -277,7 +197,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
 }
 
 api_response handle_track(std::string_view body, const requester_facts& facts,
-                          swarm_registry& registry, registry_lock& lock,
+                          swarm_registry& registry, block_lock& lock,
                           const tracker_settings& settings, int64_t now) {
   track_request req;
   api_error error;
@@ -290,7 +210,7 @@ api_response handle_track(std::string_view body, const requester_facts& facts,
   int64_t retry_after = 0;
   registry_status status;
   {
-    lock_scope held(lock);
+    block_lock_scope held(lock);
     peer_view existing;
     bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
@@ -324,21 +244,9 @@ uint64_t customer_hash(std::string_view customer) {
   return h;
 }
 
-api_response error_response(const api_error& error, int64_t retry_after) {
-  api_response r;
-  r.http_status = error.http_status;
-  r.retry_after = retry_after;
-  r.body = std::string("{\"error\":{\"code\":\"") + error.code + "\",\"message\":\"" +
-           json_escape(error.message) + "\"";
-  if (retry_after > 0) r.body += ",\"retry_after\":" + std::to_string(retry_after);
-  r.body += "}}";
-  r.log_reason = std::string(error.code) + ": " + error.message;
-  return r;
-}
-
 bool parse_init_request(std::string_view body, const json_caps& caps, init_request* out,
                         api_error* error) {
-  json_ptr root = parse_object(body, caps, error);
+  json_ptr root = parse_request_object(body, caps, error);
   if (!root) return false;
   bool present;
   int64_t v = 0;
@@ -360,7 +268,7 @@ bool parse_init_request(std::string_view body, const json_caps& caps, init_reque
 
 bool parse_peers_request(std::string_view body, const json_caps& caps, peers_request* out,
                          api_error* error) {
-  json_ptr root = parse_object(body, caps, error);
+  json_ptr root = parse_request_object(body, caps, error);
   if (!root) return false;
   int64_t v = 0;
   if (!read_ticket(root.get(), &out->ticket, error)) return false;
@@ -378,7 +286,7 @@ bool parse_peers_request(std::string_view body, const json_caps& caps, peers_req
 
 bool parse_track_request(std::string_view body, const json_caps& caps, track_request* out,
                          api_error* error) {
-  json_ptr root = parse_object(body, caps, error);
+  json_ptr root = parse_request_object(body, caps, error);
   if (!root) return false;
   if (!read_ticket(root.get(), &out->ticket, error)) return false;
   if (!read_id(root.get(), "swarm", true, &out->swarm, error)) return false;
@@ -388,7 +296,7 @@ bool parse_track_request(std::string_view body, const json_caps& caps, track_req
 
 api_response tracker_handle(std::string_view action, std::string_view body,
                             const requester_facts& facts, swarm_registry& registry,
-                            registry_lock& lock, const tracker_settings& settings, int64_t now) {
+                            block_lock& lock, const tracker_settings& settings, int64_t now) {
   if (action == "init") return handle_init(body, facts, registry, lock, settings, now);
   if (action == "peers") return handle_peers(body, facts, registry, lock, settings, now);
   if (action == "track") return handle_track(body, facts, registry, lock, settings, now);

@@ -10,7 +10,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "tracker/block_lock.h"
 #include "tracker/json_limits.h"
+#include "tracker/json_request.h"
 #include "tracker/peer_ranking.h"
 #include "tracker/swarm_registry.h"
 
@@ -22,22 +24,6 @@ constexpr uint32_t kMaxUploadKbps = 10000000;
 
 // Stable 64-bit hash of a customer id (FNV-1a), the key of per-customer rules.
 uint64_t customer_hash(std::string_view customer);
-
-struct api_error {
-  int http_status = 0;
-  const char* code = "";
-  std::string message;  // safe to send and to log: never contains a ticket
-};
-
-struct api_response {
-  int http_status = 200;
-  std::string body;         // a JSON object
-  int64_t retry_after = 0;  // > 0: send `Retry-After`
-  std::string log_reason;   // one line for the error log, empty on success
-  std::string content_type = "application/json";
-};
-
-api_response error_response(const api_error& error, int64_t retry_after = 0);
 
 struct tracker_settings {
   std::string secret;  // HMAC key for tickets, shared with signalling
@@ -55,14 +41,6 @@ struct requester_facts {
   peer_address address;
   uint32_t asn = 0;
   char country[2] = {0, 0};
-};
-
-// The caller's mutex over the registry block (ngx_shmtx in nginx).
-class registry_lock {
- public:
-  virtual ~registry_lock() = default;
-  virtual void lock() = 0;
-  virtual void unlock() = 0;
 };
 
 struct init_request {
@@ -105,6 +83,6 @@ bool parse_track_request(std::string_view body, const json_caps& caps, track_req
 // held only around registry access, not while parsing, signing or ranking.
 api_response tracker_handle(std::string_view action, std::string_view body,
                             const requester_facts& facts, swarm_registry& registry,
-                            registry_lock& lock, const tracker_settings& settings, int64_t now);
+                            block_lock& lock, const tracker_settings& settings, int64_t now);
 
 }  // namespace p2p

@@ -15,7 +15,7 @@ using p2p::api_response;
 
 constexpr int64_t kNow = 1700000000;
 
-struct counting_lock : p2p::registry_lock {
+struct counting_lock : p2p::block_lock {
   int depth = 0;
   int taken = 0;
   void lock() override {
