@@ -12,6 +12,7 @@ namespace webrtc {
 namespace {
 
 constexpr unsigned kComponent = 1;
+constexpr size_t kMaxEarlyDatagrams = 16;
 
 void set_property_if_present(GObject* object, const char* name, gboolean value) {
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(object), name))
@@ -114,11 +115,25 @@ bool ice_transport::add_remote_candidate(const std::string& candidate) {
 }
 
 bool ice_transport::send(const uint8_t* data, size_t size) {
-  // No state check: the controlled side may get DTLS records before libnice tells it
-  // the pair is nominated; libnice itself refuses when no pair is usable yet.
+  if (state() != transport_state::connected) {
+    // The controlling side learns its pair is usable a moment after the peer (which
+    // may already be the DTLS client) sends its first record; answering that record
+    // must not wait for a DTLS retransmission (1 s), so hold a few datagrams.
+    if (early_datagrams_.size() >= kMaxEarlyDatagrams) return false;
+    early_datagrams_.emplace_back(data, data + size);
+    return true;
+  }
   int sent = nice_agent_send(agent_, stream_id_, kComponent, static_cast<guint>(size),
                              reinterpret_cast<const gchar*>(data));
   return sent == static_cast<int>(size);
+}
+
+void ice_transport::flush_early_datagrams() {
+  std::vector<std::vector<uint8_t>> datagrams;
+  datagrams.swap(early_datagrams_);
+  for (const auto& datagram : datagrams)
+    nice_agent_send(agent_, stream_id_, kComponent, static_cast<guint>(datagram.size()),
+                    reinterpret_cast<const gchar*>(datagram.data()));
 }
 
 std::string ice_transport::selected_pair() const {
@@ -154,7 +169,10 @@ void ice_transport::on_component_state(NiceAgent*, unsigned, unsigned, unsigned 
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
-      transport->change_state(transport_state::connected);
+      if (transport->state() != transport_state::connected) {
+        transport->flush_early_datagrams();
+        transport->change_state(transport_state::connected);
+      }
       break;
     case NICE_COMPONENT_STATE_FAILED:
       transport->change_state(transport_state::failed);

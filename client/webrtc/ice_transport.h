@@ -60,12 +60,15 @@ class ice_transport : public datagram_transport {
   static void on_receive(NiceAgent* agent, unsigned stream_id, unsigned component_id, unsigned size,
                          char* data, void* self);
 
+  void flush_early_datagrams();
+
   event_loop& loop_;
   NiceAgent* agent_ = nullptr;
   unsigned stream_id_ = 0;
   std::string local_ufrag_;
   std::string local_password_;
   candidate_handler on_candidate_;
+  std::vector<std::vector<uint8_t>> early_datagrams_;
 };
 
 }  // namespace webrtc

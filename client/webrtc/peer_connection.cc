@@ -243,6 +243,10 @@ void peer_connection::on_local_candidate(std::function<void(const std::string&)>
   loop_->run_sync([&] { on_local_candidate_ = std::move(handler); });
 }
 
+void peer_connection::on_local_description(std::function<void(const std::string&)> handler) {
+  loop_->run_sync([&] { on_local_description_ = std::move(handler); });
+}
+
 void peer_connection::on_state(std::function<void(peer_state)> handler) {
   loop_->run_sync([&] { on_state_ = std::move(handler); });
 }
@@ -274,6 +278,7 @@ std::string peer_connection::create_offer() {
     local.sctp_port = configuration_.sctp_port;
     local.max_message_size = configuration_.max_message_size;
     sdp = write_sdp(local, session_id_);
+    if (on_local_description_) on_local_description_(sdp);
     set_state(peer_state::connecting);
     // Gather after returning, so the offer is usually on its way before candidates.
     loop_->post([weak] {
@@ -322,6 +327,7 @@ std::string peer_connection::create_answer(const std::string& offer, std::string
     local.sctp_port = configuration_.sctp_port;
     local.max_message_size = configuration_.max_message_size;
     sdp = write_sdp(local, session_id_);
+    if (on_local_description_) on_local_description_(sdp);
     set_state(peer_state::connecting);
     start_transports(false, remote);
     loop_->post([weak] {

@@ -111,6 +111,10 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   peer_connection& operator=(const peer_connection&) = delete;
 
   // Set handlers before create_offer()/create_answer().
+  // Our offer or answer, on the loop thread and before any local candidate: signal from
+  // here when candidates must not overtake the SDP (they run on another thread than the
+  // caller of create_offer()).
+  void on_local_description(std::function<void(const std::string& sdp)> handler);
   // Local ICE candidate ("candidate:..."), then "" when gathering is done.
   void on_local_candidate(std::function<void(const std::string& candidate)> handler);
   void on_state(std::function<void(peer_state)> handler);
@@ -188,6 +192,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   std::string error_;
   std::string selected_pair_;
 
+  std::function<void(const std::string&)> on_local_description_;
   std::function<void(const std::string&)> on_local_candidate_;
   std::function<void(peer_state)> on_state_;
   std::function<void(std::shared_ptr<data_channel>)> on_data_channel_;
