@@ -1,0 +1,20 @@
+#!/bin/sh
+# Builds the libFuzzer targets with clang-14 + ASan/UBSan (not part of the Bazel
+# build, which uses g++). Usage: tests/fuzz/build_fuzzers.sh [OUT_DIR]
+# Run one, e.g. for 60 s on a scratch copy of its seeds:
+#   mkdir -p /tmp/c && cp module/hints/testdata/*.m3u8 /tmp/c &&
+#   OUT_DIR/hints_hls_fuzz -max_total_time=60 -dict=tests/fuzz/hints_manifest.dict /tmp/c
+set -e
+cd "$(dirname "$0")/../.."
+out=${1:-/tmp/fuzzers}
+mkdir -p "$out"
+FUZZ_FLAGS="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I."
+
+# Manifest rewriter of the hints filter (seeds: module/hints/testdata/*.m3u8, *.mpd).
+HINTS_SRCS="module/hints/dash_mpd.cc module/hints/hls_playlist.cc module/hints/manifest_rewriter.cc
+  module/hints/xml_tokenizer.cc module/hints/manifest_invariants.cc
+  common/base64url.cc common/hmac_sha256.cc"
+clang++-14 $FUZZ_FLAGS tests/fuzz/hints_hls_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_hls_fuzz"
+clang++-14 $FUZZ_FLAGS tests/fuzz/hints_dash_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_dash_fuzz"
+
+echo "fuzzers in $out"
