@@ -75,6 +75,7 @@ char* set_domains(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_geo(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* check_deny_status(ngx_conf_t* cf, void* post, void* data) noexcept;
 
+ngx_int_t init_process(ngx_cycle_t* cycle) noexcept;
 ngx_int_t access_handler(ngx_http_request_t* r) noexcept;
 ngx_int_t session_credential_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v,
                                       uintptr_t data) noexcept;
@@ -139,14 +140,47 @@ ngx_http_module_t module_ctx = {
 // Module
 
 extern "C" {
-ngx_module_t ngx_http_p2p_access_module = {
-    NGX_MODULE_V1, &module_ctx, commands, NGX_HTTP_MODULE, nullptr, nullptr,
-    nullptr,       nullptr,     nullptr,  nullptr,         nullptr, NGX_MODULE_V1_PADDING};
+ngx_module_t ngx_http_p2p_access_module = {NGX_MODULE_V1,
+                                           &module_ctx,
+                                           commands,
+                                           NGX_HTTP_MODULE,
+                                           nullptr,       // init master
+                                           nullptr,       // init module
+                                           init_process,  // init process: the verified-token cache
+                                           nullptr,       // init thread
+                                           nullptr,       // exit thread
+                                           nullptr,       // exit process
+                                           nullptr,       // exit master
+                                           NGX_MODULE_V1_PADDING};
 }
 
 namespace {
 
 // Code
+
+// Per worker process: tokens whose signature was verified (access_token.h). Created in
+// init_process, destroyed by the cycle pool's cleanup; the master never holds one, so a
+// reload starts every new worker empty.
+p2p::verified_token_cache* token_cache = nullptr;
+
+void destroy_token_cache(void* data) {
+  delete static_cast<p2p::verified_token_cache*>(data);
+  token_cache = nullptr;
+}
+
+ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
+  try {
+    ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(cycle->pool, 0);
+    if (cleanup == nullptr) return NGX_ERROR;
+    token_cache = new p2p::verified_token_cache();
+    cleanup->handler = destroy_token_cache;
+    cleanup->data = token_cache;
+    return NGX_OK;
+  } catch (const std::exception& e) {
+    ngx_log_error(NGX_LOG_ALERT, cycle->log, 0, "p2p access: %s", e.what());
+  }
+  return NGX_ERROR;
+}
 
 std::string_view view(const ngx_str_t& s) { return {reinterpret_cast<const char*>(s.data), s.len}; }
 
@@ -568,7 +602,7 @@ ngx_int_t check_token(ngx_http_request_t* r, const access_loc_conf* lcf) {
   p2p::access_token_claims claims;
   auto verdict = p2p::verify_access_token(token, ring_of(lcf->token_keys), view(r->uri),
                                           view(r->connection->addr_text), int64_t(ngx_time()),
-                                          int64_t(lcf->skew), &claims);
+                                          int64_t(lcf->skew), &claims, token_cache);
   if (verdict != p2p::access_verdict::ok)
     return deny(r, lcf, "token", p2p::access_verdict_reason(verdict));
   access_request_ctx* ctx = request_ctx(r);

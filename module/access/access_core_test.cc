@@ -171,6 +171,39 @@ void every_single_byte_change_is_refused(void**) {
   }
 }
 
+void cache_skips_only_the_signature(void**) {
+  p2p::verified_token_cache cache;
+  p2p::access_token_claims c;
+  c.expires = 1000;
+  c.scope = "/vod/*";
+  c.client_ip = "10.0.0.0/8";
+  std::string t = p2p::mint_access_token(kKey, c);
+  auto check = [&](const p2p::hmac_key_ring& ring, std::string_view token, std::string_view path,
+                   std::string_view ip, int64_t now) {
+    return int(p2p::verify_access_token(token, ring, path, ip, now, 0, nullptr, &cache));
+  };
+  assert_int_equal(check(kRing, t, "/vod/a", "10.1.1.1", 900), int(p2p::access_verdict::ok));
+  assert_non_null(cache.find(t, kRing.keys));
+  // Cached, and still: expiry, scope and IP per request.
+  assert_int_equal(check(kRing, t, "/vod/a", "10.1.1.1", 1001), int(p2p::access_verdict::expired));
+  assert_int_equal(check(kRing, t, "/x/a", "10.1.1.1", 900), int(p2p::access_verdict::wrong_scope));
+  assert_int_equal(check(kRing, t, "/vod/a", "11.1.1.1", 900),
+                   int(p2p::access_verdict::ip_mismatch));
+  // Another ring with the same key id but another secret must not trust the cache.
+  const p2p::hmac_key other{"k1", "another secret, 16+ bytes"};
+  const p2p::hmac_key_ring other_ring{&other, 1};
+  assert_int_equal(check(other_ring, t, "/vod/a", "10.1.1.1", 900),
+                   int(p2p::access_verdict::bad_signature));
+  // A tampered token never lands in the cache.
+  std::string bad = t;
+  bad[bad.size() - 2] = bad[bad.size() - 2] == 'A' ? 'B' : 'A';
+  assert_int_equal(check(kRing, bad, "/vod/a", "10.1.1.1", 900),
+                   int(p2p::access_verdict::bad_signature));
+  assert_null(cache.find(bad, kRing.keys));
+  assert_int_equal(check(kRing, bad, "/vod/a", "10.1.1.1", 900),
+                   int(p2p::access_verdict::bad_signature));
+}
+
 void scopes(void**) {
   assert_true(p2p::scope_matches("/a/b.m3u8", "/a/b.m3u8"));
   assert_false(p2p::scope_matches("/a/b.m3u8", "/a/b.m3u8x"));
@@ -265,6 +298,7 @@ int main() {
       cmocka_unit_test(mint_refuses_bad_claims),
       cmocka_unit_test(skew_applies_both_ways),
       cmocka_unit_test(every_single_byte_change_is_refused),
+      cmocka_unit_test(cache_skips_only_the_signature),
       cmocka_unit_test(scopes),
       cmocka_unit_test(ip_bindings),
       cmocka_unit_test(domains),

@@ -285,7 +285,10 @@ bool ip_binding_valid(std::string_view binding) {
 bool scope_matches(std::string_view scope, std::string_view path) {
   if (scope.empty() || path.empty()) return false;
   bool open_end = scope.back() == '*';
-  if (scope.find('*') == std::string_view::npos) return scope == path;
+  size_t first_star = scope.find('*');
+  if (first_star == std::string_view::npos) return scope == path;
+  if (first_star == scope.size() - 1)  // the common "/content/*": a plain prefix
+    return path.substr(0, first_star) == scope.substr(0, first_star);
   auto pattern_segments = split(scope, '/');
   auto path_segments = split(path, '/');
   size_t n = pattern_segments.size();
@@ -358,14 +361,43 @@ bool parse_session_credential_claims(std::string_view text, session_credential_c
   return true;
 }
 
+size_t verified_token_cache::index_of(std::string_view token) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : token) h = (h ^ c) * 1099511628211ULL;
+  return size_t(h % std::tuple_size<decltype(slots_)>::value);
+}
+
+const access_token_claims* verified_token_cache::find(std::string_view token,
+                                                      const void* ring_id) const {
+  const slot& s = slots_[index_of(token)];
+  if (s.ring_id != ring_id || s.token != token) return nullptr;
+  return &s.claims;
+}
+
+void verified_token_cache::insert(std::string_view token, const void* ring_id,
+                                  const access_token_claims& claims) {
+  slot& s = slots_[index_of(token)];
+  s.token.assign(token.data(), token.size());
+  s.ring_id = ring_id;
+  s.claims = claims;
+}
+
 access_verdict verify_access_token(std::string_view token, const hmac_key_ring& keys,
                                    std::string_view path, std::string_view client_ip, int64_t now,
-                                   int64_t skew_seconds, access_token_claims* out) {
-  std::string text;
-  access_verdict verdict = check_signed(kTokenVersion, token, keys, &text);
-  if (verdict != access_verdict::ok) return verdict;
-  access_token_claims claims;
-  if (!parse_access_token_claims(text, &claims)) return access_verdict::malformed;
+                                   int64_t skew_seconds, access_token_claims* out,
+                                   verified_token_cache* cache) {
+  const access_token_claims* cached = cache ? cache->find(token, keys.keys) : nullptr;
+  access_token_claims parsed;
+  if (cached == nullptr) {
+    std::string text;
+    access_verdict verdict = check_signed(kTokenVersion, token, keys, &text);
+    if (verdict != access_verdict::ok) return verdict;
+    if (!parse_access_token_claims(text, &parsed)) return access_verdict::malformed;
+    if (cache) cache->insert(token, keys.keys, parsed);
+    cached = &parsed;
+  }
+  const access_token_claims& claims = *cached;
+  access_verdict verdict = access_verdict::ok;
   if (claims.expires + skew_seconds < now)
     verdict = access_verdict::expired;
   else if (claims.not_before && claims.not_before - skew_seconds > now)
@@ -374,7 +406,7 @@ access_verdict verify_access_token(std::string_view token, const hmac_key_ring& 
     verdict = access_verdict::wrong_scope;
   else if (!claims.client_ip.empty() && !ip_binding_matches(claims.client_ip, client_ip))
     verdict = access_verdict::ip_mismatch;
-  if (out) *out = std::move(claims);
+  if (out) *out = claims;
   return verdict;
 }
 

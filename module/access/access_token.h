@@ -11,6 +11,7 @@
 // signature: base64url(HMAC-SHA256(secret, "<t1|c1>.<key_id>.<payload>")), 43 characters
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -83,12 +84,34 @@ bool ip_binding_matches(std::string_view binding, std::string_view client_ip);
 std::string mint_access_token(const hmac_key& key, const access_token_claims& claims);
 std::string mint_session_credential(const hmac_key& key, const session_credential_claims& claims);
 
+// Tokens whose signature and claims were already checked against a key ring. A viewer
+// sends the same token for every segment, so the HMAC runs once per token and worker,
+// not once per request; expiry, scope and IP are still checked on every request.
+// Direct-mapped: a slot holds the last token hashed to it, compared in full.
+class verified_token_cache {
+ public:
+  // `ring_id` names the key ring (the nginx module passes its key array).
+  const access_token_claims* find(std::string_view token, const void* ring_id) const;
+  void insert(std::string_view token, const void* ring_id, const access_token_claims& claims);
+
+ private:
+  struct slot {
+    std::string token;
+    const void* ring_id = nullptr;
+    access_token_claims claims;
+  };
+  static size_t index_of(std::string_view token);
+  std::array<slot, 128> slots_;
+};
+
 // Checks, in order: shape and size, key id, signature (constant time), claims,
 // time window with `skew_seconds` tolerance either side, scope against `path`,
 // IP binding against `client_ip`. `out` is filled whenever the signature is good.
+// With a `cache`, the first four steps are skipped for a token verified before.
 access_verdict verify_access_token(std::string_view token, const hmac_key_ring& keys,
                                    std::string_view path, std::string_view client_ip, int64_t now,
-                                   int64_t skew_seconds, access_token_claims* out);
+                                   int64_t skew_seconds, access_token_claims* out,
+                                   verified_token_cache* cache = nullptr);
 
 access_verdict verify_session_credential(std::string_view credential, const hmac_key_ring& keys,
                                          int64_t now, int64_t skew_seconds,
