@@ -136,6 +136,15 @@ size_t analytics_store::min_block_size() {
   return align8(sizeof(header)) + 4 * sizeof(row_record) + 4 * sizeof(uint32_t) + 16;
 }
 
+bool analytics_store::open(void* block, size_t size) {
+  auto* h = static_cast<header*>(block);
+  if (!h || size < min_block_size() || h->magic != kMagic || h->layout_version != kLayoutVersion ||
+      h->header_size != sizeof(header) || h->block_size != size)
+    return false;
+  hdr_ = h;
+  return true;
+}
+
 analytics_store::row_record* analytics_store::rows() const {
   return reinterpret_cast<row_record*>(reinterpret_cast<char*>(hdr_) + hdr_->rows_offset);
 }

@@ -76,6 +76,9 @@ class analytics_store {
   // layout and size (then `*reused`).
   bool attach(void* block, size_t size, uint64_t hash_seed, bool* reused);
 
+  // As swarm_registry::open: binds to an attached block, never formats.
+  bool open(void* block, size_t size);
+
   // Adds a report to its row; a new (customer, content) when the store is full goes
   // to the `_overflow` row so totals stay right.
   void add(const analytics_report& report);

@@ -230,6 +230,15 @@ bool swarm_registry::attach(void* block, size_t size, uint64_t hash_seed, bool* 
   return true;
 }
 
+bool swarm_registry::open(void* block, size_t size) {
+  auto* h = static_cast<header*>(block);
+  if (!h || size < min_block_size() || h->magic != kMagic || h->layout_version != kLayoutVersion ||
+      h->header_size != sizeof(header) || h->block_size != size)
+    return false;
+  hdr_ = h;
+  return true;
+}
+
 swarm_registry::peer_record* swarm_registry::peers() const {
   return reinterpret_cast<peer_record*>(reinterpret_cast<char*>(hdr_) + hdr_->peers_offset);
 }

@@ -106,6 +106,10 @@ class swarm_registry {
   // too small or misaligned (8 bytes).
   bool attach(void* block, size_t size, uint64_t hash_seed, bool* reused);
 
+  // Binds to a block that attach() formatted (in this or another process mapping
+  // the same zone) without ever formatting it; false if it holds no registry.
+  bool open(void* block, size_t size);
+
   void set_limits(const registry_limits& limits) { limits_ = limits; }
   const registry_limits& limits() const { return limits_; }
 

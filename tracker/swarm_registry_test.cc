@@ -165,11 +165,19 @@ void attach_reuses_block_after_reload(void**) {
   assert_int_equal(again.swarm_peers("s", 101, v, 4), 2);
   assert_int_equal(again.announce(peer("c", "s"), 102, nullptr), registry_status::added);
 
+  // Another process binds without formatting; garbage is not taken for a registry.
+  swarm_registry bound;
+  assert_true(bound.open(b.data, b.size));
+  assert_int_equal(bound.counters().peer_count, 3);
+  assert_false(bound.open(b.data, b.size - 8));
+
   // A different size is a different zone: formatted afresh.
   swarm_registry other;
   assert_true(other.attach(b.data, b.size - 8, 7, &reused));
   assert_false(reused);
   assert_int_equal(other.counters().peer_count, 0);
+  block garbage(64 << 10);
+  assert_false(bound.open(garbage.data, garbage.size));
   // Too small or misaligned blocks are refused.
   assert_false(other.attach(b.data, 100, 7, &reused));
   assert_false(other.attach(b.data + 1, b.size - 8, 7, &reused));

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -10,6 +11,10 @@
 
 namespace p2p {
 namespace {
+
+// Expired peers dropped on every registry call, so a zone nobody fills up still
+// sheds silent peers without a timer; bounded so one request stays cheap.
+constexpr size_t kExpirePerRequest = 8;
 
 bool read_network(json_t* root, bool* present, network_type* out, api_error* error) {
   json_t* v = json_object_get(root, "network");
@@ -96,6 +101,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
   registry_status status;
   {
     block_lock_scope held(lock);
+    registry.expire(now, kExpirePerRequest);
     status = registry.announce(a, now, &retry_after);
   }
   if (status == registry_status::full) return full_response(retry_after);
@@ -137,6 +143,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   registry_status status;
   {
     block_lock_scope held(lock);
+    registry.expire(now, kExpirePerRequest);
     peer_view existing;
     bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
@@ -211,6 +218,7 @@ api_response handle_track(std::string_view body, const requester_facts& facts,
   registry_status status;
   {
     block_lock_scope held(lock);
+    registry.expire(now, kExpirePerRequest);
     peer_view existing;
     bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
@@ -301,6 +309,30 @@ api_response tracker_handle(std::string_view action, std::string_view body,
   if (action == "peers") return handle_peers(body, facts, registry, lock, settings, now);
   if (action == "track") return handle_track(body, facts, registry, lock, settings, now);
   return error_response({404, "unknown_action", "action must be init, peers or track"});
+}
+
+api_response tracker_stats(const swarm_registry& registry, block_lock& lock, size_t zone_bytes) {
+  registry_counters c;
+  double block_per_peer;
+  {
+    block_lock_scope held(lock);
+    c = registry.counters();
+    block_per_peer = registry.bytes_per_peer();
+  }
+  char per_peer[64];
+  std::snprintf(per_peer, sizeof per_peer, "%.1f,\"block_bytes_per_peer\":%.1f",
+                c.peer_capacity ? static_cast<double>(zone_bytes) / c.peer_capacity : 0.0,
+                block_per_peer);
+  api_response r;
+  r.body =
+      "{\"peers\":" + std::to_string(c.peer_count) +
+      ",\"swarms\":" + std::to_string(c.swarm_count) +
+      ",\"peer_capacity\":" + std::to_string(c.peer_capacity) +
+      ",\"swarm_capacity\":" + std::to_string(c.swarm_capacity) +
+      ",\"expired\":" + std::to_string(c.expired) + ",\"evicted\":" + std::to_string(c.evicted) +
+      ",\"refused\":" + std::to_string(c.refused) +
+      ",\"zone_bytes\":" + std::to_string(zone_bytes) + ",\"bytes_per_peer\":" + per_peer + "}";
+  return r;
 }
 
 }  // namespace p2p

@@ -85,4 +85,8 @@ api_response tracker_handle(std::string_view action, std::string_view body,
                             const requester_facts& facts, swarm_registry& registry,
                             block_lock& lock, const tracker_settings& settings, int64_t now);
 
+// GET <location>/stats: the registry's counters and memory figures as JSON.
+// `zone_bytes` is the whole shared zone (block plus allocator overhead).
+api_response tracker_stats(const swarm_registry& registry, block_lock& lock, size_t zone_bytes);
+
 }  // namespace p2p
