@@ -42,7 +42,11 @@ struct hints_cache_key {
   uint64_t length;  // UINT64_MAX: whole file
 };
 
-struct hints_cache_node {  // lives in the shared zone after its ngx_rbtree_node_t
+// Starts at the rbtree node's `color` byte (the nginx shm idiom), so its first byte
+// is the node's colour and must not be touched.
+struct hints_cache_node {
+  u_char color;
+  u_char reserved[7];
   ngx_queue_t lru;
   hints_cache_key key;
   u_char digest[32];

@@ -55,6 +55,7 @@ def parse_blocks(path):
             section = None
             lines = []
             current = Block(line[4:].strip(), "%s:%d" % (os.path.basename(path), n))
+            current.directory = os.path.dirname(os.path.abspath(path))
             blocks.append(current)
             continue
         m = SECTION_RE.match(line) if current is not None else None
@@ -169,6 +170,7 @@ def run_block(block, module):
                                   headers=parse_headers(block.get("more_headers") or ""))
             problems += check_response(block, resp)
         if block.get("check"):
+            sys.path.insert(0, block.directory)
             env = {"s": server, "r": resp, "h": h, "block": block, "re": re, "os": os}
             exec(compile(block.get("check"), block.origin + " check", "exec"), env)
         time.sleep(0.05)  # let workers flush their log lines
