@@ -33,14 +33,18 @@ function makeChecker(seed, bulk, messages, onDone) {
     }
   };
   return {
+    // `data`: a Buffer or Uint8Array (Node) or an ArrayBuffer (browser).
     binary(data) {
       if (finished) return;
-      const want = expected.fill(Buffer.alloc(data.length));
-      if (bulkReceived + data.length > bulk || Buffer.compare(want, Buffer.from(data)) !== 0) {
+      const got = data instanceof Uint8Array ? data : new Uint8Array(data);
+      const want = expected.fill(new Uint8Array(got.length));
+      let same = bulkReceived + got.length <= bulk;
+      for (let i = 0; same && i < got.length; i++) same = got[i] === want[i];
+      if (!same) {
         finish(new Error(`bulk data differs near byte ${bulkReceived}`));
         return;
       }
-      bulkReceived += data.length;
+      bulkReceived += got.length;
       this.check();
     },
     text(message) {
