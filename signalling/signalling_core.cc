@@ -741,9 +741,16 @@ void signalling_core::on_closed(connection_id id) {
 
 void signalling_core::tick(int64_t now_ms) {
   const int64_t idle_ms = int64_t{settings_.idle_timeout_seconds} * 1000;
+  const int64_t ping_ms = int64_t{settings_.ping_interval_seconds} * 1000;
   std::vector<connection_id> idle;
   for (auto& [id, c] : connections_) {
-    if (!c.closing && now_ms - c.last_activity_ms > idle_ms) idle.push_back(id);
+    if (c.closing) continue;
+    if (now_ms - c.last_activity_ms > idle_ms) {
+      idle.push_back(id);
+    } else if (now_ms - std::max(c.last_activity_ms, c.last_ping_ms) >= ping_ms) {
+      c.last_ping_ms = now_ms;
+      sink_->wants_ping(id);
+    }
   }
   for (connection_id id : idle) {
     refuse(id, connections_[id], reject_reason::idle_timeout, close_code::normal);

@@ -96,6 +96,8 @@ class connection_sink {
   virtual void wants_write(connection_id id) = 0;
   // Flush what is queued (best effort), then close with `code`.
   virtual void wants_close(connection_id id, close_code code) = 0;
+  // The connection has been silent for ping_interval: send a WebSocket ping.
+  virtual void wants_ping(connection_id id) = 0;
 };
 
 // Rough cost of one connection beyond its queued bytes, for the memory limit.
@@ -125,7 +127,8 @@ class signalling_core {
   // The socket is gone; forget everything about it.
   void on_closed(connection_id id);
 
-  // Periodic: idle connections and WebTorrent peers that stopped announcing.
+  // Periodic: pings for silent connections, closes idle ones, drops WebTorrent peers that
+  // stopped announcing.
   void tick(int64_t now_ms);
   // SIGTERM: close every connection with `shutting_down`; refuse new ones.
   void drain();
@@ -158,6 +161,7 @@ class signalling_core {
     double tokens = 0;
     int64_t refill_ms = 0;
     int64_t last_activity_ms = 0;
+    int64_t last_ping_ms = 0;
     std::string peer_id;   // native
     std::string swarm_id;  // native
     std::vector<wt_membership> memberships;

@@ -21,7 +21,9 @@ const char kSecret[] = "test-secret";
 struct recording_sink : p2p::connection_sink {
   std::map<p2p::connection_id, p2p::close_code> closes;
   int writes = 0;
+  std::vector<p2p::connection_id> pings;
   void wants_write(p2p::connection_id) override { ++writes; }
+  void wants_ping(p2p::connection_id id) override { pings.push_back(id); }
   void wants_close(p2p::connection_id id, p2p::close_code code) override { closes[id] = code; }
 };
 
@@ -356,9 +358,16 @@ void idle_connections_closed(void**) {
   recording_sink sink;
   p2p::signalling_settings settings = test_settings();
   settings.idle_timeout_seconds = 10;
+  settings.ping_interval_seconds = 4;
   p2p::signalling_core core(settings, &sink, 1);
   open_pair(core);
-  core.on_activity(2, kNowMs + 8000);
+  core.tick(kNowMs + 3000);
+  assert_int_equal(sink.pings.size(), 0);
+  core.tick(kNowMs + 4000);
+  assert_int_equal(sink.pings.size(), 2);  // both silent for ping_interval
+  core.tick(kNowMs + 5000);
+  assert_int_equal(sink.pings.size(), 2);  // not again before another interval
+  core.on_activity(2, kNowMs + 8000);      // B answered (a pong)
   core.tick(kNowMs + 11000);
   assert_int_equal(static_cast<int>(sink.closes.at(1)), static_cast<int>(p2p::close_code::normal));
   assert_string_equal(field(take(core, 1).back(), "code").c_str(), "idle_timeout");

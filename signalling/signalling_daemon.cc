@@ -2,6 +2,7 @@
 // (after lws' minimal-ws-server-ring): per-session struct, frames written only on
 // LWS_CALLBACK_SERVER_WRITEABLE from the core's bounded per-connection queue.
 #include <libwebsockets.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -40,6 +41,8 @@ int64_t now_ms() {
 struct session {
   p2p::connection_id id;
   std::string* http_body;  // /metrics response waiting for HTTP_WRITEABLE
+  bool close_sent;
+  bool ping_due;
 };
 
 class lws_transport : public p2p::connection_sink {
@@ -47,6 +50,12 @@ class lws_transport : public p2p::connection_sink {
   void wants_write(p2p::connection_id id) override {
     auto it = sockets.find(id);
     if (it != sockets.end()) lws_callback_on_writable(it->second);
+  }
+  void wants_ping(p2p::connection_id id) override {
+    auto it = sockets.find(id);
+    if (it == sockets.end()) return;
+    static_cast<session*>(lws_wsi_user(it->second))->ping_due = true;
+    lws_callback_on_writable(it->second);
   }
   void wants_close(p2p::connection_id id, p2p::close_code code) override {
     closing[id] = code;
@@ -119,9 +128,41 @@ void on_established(lws* wsi, session* pss) {
   }
 }
 
+// A close that loses nothing: the peer's last frames (the error that says why) must not be
+// wiped by a TCP reset, which Linux (and nginx in front) sends when a socket is closed with
+// unread input (a flooding peer always has some). So: send the close frame ourselves and
+// keep reading and discarding until the peer's close frame ends it, or the flush timeout.
+int send_close(lws* wsi, session* pss, p2p::close_code code) {
+  if (pss->close_sent) return 0;
+  if (lws_partial_buffered(wsi)) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  auto value = static_cast<unsigned>(code);
+  const unsigned char frame[4] = {0x88, 0x02, static_cast<unsigned char>(value >> 8),
+                                  static_cast<unsigned char>(value & 0xff)};
+  int fd = static_cast<int>(lws_get_socket_fd(wsi));
+  if (fd < 0 || send(fd, frame, sizeof(frame), MSG_NOSIGNAL) != sizeof(frame)) return -1;
+  pss->close_sent = true;
+  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, kCloseFlushSeconds);
+  return 0;
+}
+
 int on_writeable(lws* wsi, session* pss) {
   daemon_state& s = *g_state;
   const size_t headroom = LWS_PRE;
+  if (pss->close_sent) return 0;
+  if (pss->ping_due) {
+    pss->ping_due = false;
+    // lws 4.1 drops empty pongs before the callback: give the ping a payload to echo.
+    unsigned char ping[LWS_PRE + 1];
+    ping[LWS_PRE] = 'p';
+    if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
+    if (lws_send_pipe_choked(wsi)) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+  }
   for (int n = 0; n < kFramesPerWriteable; ++n) {
     const std::string* frame = s.core->next_frame(pss->id);
     if (frame == nullptr) break;
@@ -136,10 +177,7 @@ int on_writeable(lws* wsi, session* pss) {
     return 0;
   }
   auto closing = s.transport.closing.find(pss->id);
-  if (closing != s.transport.closing.end()) {
-    lws_close_reason(wsi, static_cast<lws_close_status>(closing->second), nullptr, 0);
-    return -1;
-  }
+  if (closing != s.transport.closing.end()) return send_close(wsi, pss, closing->second);
   return 0;
 }
 
@@ -266,19 +304,11 @@ int main(int argc, char** argv) {
                             (uint64_t{entropy()} << 32) | entropy());
   state.core = &core;
 
-  // Keepalive pings and a hard hangup well after the core's own idle close.
-  lws_retry_bo_t keepalive = {};
-  keepalive.secs_since_valid_ping =
-      static_cast<uint16_t>(state.config.settings.ping_interval_seconds);
-  keepalive.secs_since_valid_hangup = static_cast<uint16_t>(
-      std::min(65535, state.config.settings.idle_timeout_seconds + 2 * kCloseFlushSeconds + 5));
-
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof(info));
   info.port = state.config.port;
   info.iface = state.config.listen.c_str();
   info.protocols = kProtocols;
-  info.retry_and_idle_policy = &keepalive;
   info.options =
       LWS_SERVER_OPTION_DISABLE_IPV6 * (state.config.listen.find(':') == std::string::npos);
   info.timeout_secs = 10;
