@@ -17,6 +17,12 @@
 // opaque payloads (UTF-8 JSON objects: SDP offer/answer, ICE candidates) addressed to a
 // remote peer id to a signalling_sink; the session relays them over its one WebSocket and
 // gives payloads arriving from remote peers back through peer_transport::on_signal().
+// A payload is one message of the native signalling protocol (signalling/README.md) as a
+// JSON object text WITHOUT `to`/`from`: {"type":"offer"|"answer","sdp":...,"session":...},
+// {"type":"candidate","candidate":...,"sdp_mid":...,"sdp_mline_index":...,"session":...}
+// or {"type":"bye",...}. The session adds `to` when sending and removes `from` on receipt,
+// so only fields that protocol allows may appear (it refuses unknown fields); `session`
+// (<= 64 chars) tells negotiations with the same peer apart.
 // An implementation takes its signalling_sink (and its configuration: ICE servers,
 // max message size) in its constructor.
 //
