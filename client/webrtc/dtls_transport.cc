@@ -223,6 +223,9 @@ void dtls_transport::continue_handshake() {
       fail("peer certificate does not match the SDP fingerprint");
       return;
     }
+    // The MTU only shaped handshake fragments; SSL_write must never refuse a record
+    // because of it (RFC 8261 5: DTLS carries messages larger than the path MTU).
+    SSL_set_mtu(ssl_, 16384);
     change_state(transport_state::connected);
     // Application data may have arrived in the same flight as the last handshake record.
     if (state() == transport_state::connected) read_application_data();

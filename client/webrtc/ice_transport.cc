@@ -49,6 +49,9 @@ ice_transport::ice_transport(event_loop& loop, const ice_config& config, bool co
   // libnice send real binding requests, which browsers answer.
   set_property_if_present(object, "keepalive-conncheck", TRUE);
   set_property_if_present(object, "upnp", FALSE);
+  // RFC 8445: RTO at least 500 ms, pacing Ta around 50 ms (libnice waits longer by default).
+  g_object_set(object, "stun-initial-timeout", 500u, "stun-max-retransmissions", 3u,
+               "stun-pacing-timer", 25u, NULL);
   if (!config.stun_server_ip.empty()) {
     g_object_set(object, "stun-server", config.stun_server_ip.c_str(), "stun-server-port",
                  static_cast<guint>(config.stun_server_port), NULL);

@@ -49,6 +49,11 @@ class sctp_runtime {
       usrsctp_sysctl_set_sctp_heartbeat_interval_default(10000);
       // Room for a full send buffer of small messages (default is 512 chunks).
       usrsctp_sysctl_set_sctp_max_chunks_on_queue(10 * 1024);
+      // RFC 6928 initial window of 10 packets, bursts bounded to the same (0: unbounded).
+      usrsctp_sysctl_set_sctp_initial_cwnd(10);
+      usrsctp_sysctl_set_sctp_max_burst_default(10);
+      // Plain RFC 4960 congestion control.
+      usrsctp_sysctl_set_sctp_default_cc_module(SCTP_CC_RFC2581);
       initialized_ = true;
     }
     // A timer on a loop that has since been destroyed died with it.
@@ -180,6 +185,9 @@ void sctp_transport::configure_socket() {
   set_option(socket_, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, reset);
   set_option(socket_, IPPROTO_SCTP, SCTP_RECVRCVINFO, 1);
   set_option(socket_, IPPROTO_SCTP, SCTP_NODELAY, 1);
+  // No interleaving of partially delivered messages (RFC 6458 8.1.20): one message is
+  // reassembled at a time, which read_messages() relies on.
+  set_option(socket_, IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, 0);
   for (uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT}) {
     struct sctp_event event = {};
     event.se_assoc_id = SCTP_ALL_ASSOC;
