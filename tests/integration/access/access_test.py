@@ -128,6 +128,7 @@ location /vod/ {
 }
 location /live/ {
     p2p_token $arg_token;
+    location /live/free/ { p2p_token off; }
 }
 location /rotated/ {
     p2p_token_key k2025 "%(k2025)s";
@@ -222,6 +223,7 @@ def token_cases(s):
          log="token malformed")
     case(s, "oversized header token", "/vod/film/seg-0.ts", 403,
          headers={"X-P2P-Token": "t1." + "x" * 6000}, log="token malformed")
+    case(s, "p2p_token off lifts an inherited requirement", "/live/free/a.txt", 200)
     case(s, "configurable status and level", "/status-404/film/a" + q + film, 404,
          log="[notice]")
 
@@ -496,7 +498,7 @@ def main():
     write_hls(s, "rotated/film")
     write_hls(s, "live/ch1/x")
     for folder in ("embed", "embed-open", "geo-allow", "geo-deny", "geo-strict", "all",
-                   "p2p/tracker", "status-404/film"):
+                   "p2p/tracker", "status-404/film", "live/free"):
         s.write_file("html/%s/a.txt" % folder, "ok\n")
     with s:
         token_cases(s)
