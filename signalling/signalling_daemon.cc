@@ -215,6 +215,9 @@ int write_http_body(lws* wsi, session* pss) {
 int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* pss = static_cast<session*>(user);
   daemon_state& s = *g_state;
+  // lws calls some reasons (CLOSED_HTTP on a dropped handshake, vhost events) with no
+  // per-session storage.
+  if (pss == nullptr) return 0;
   switch (reason) {
     case LWS_CALLBACK_HTTP:
       return serve_http(wsi, pss, static_cast<const char*>(in));
