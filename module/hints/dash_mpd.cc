@@ -356,7 +356,9 @@ struct frame {
   adaptation_model* adaptation = nullptr;
   representation_model* representation = nullptr;
   int timeline = -1;
-  bool property_child = false;  // a property child of `adaptation` / `representation`
+  // Set for a property child of an AdaptationSet / Representation: its end moves the
+  // parent's insertion point for our SupplementalProperty.
+  size_t* extends_property_at = nullptr;
   bool collecting_text = false;
   std::string text;
 };
@@ -627,8 +629,8 @@ parse_outcome mpd_builder::start_element(const xml_start_tag& tag) {
       hinted_reason_ = "p2p property present";
     }
   }
-  frame f;
   if (frames_.empty()) {
+    frame f;
     if (!dash || tag.local != "MPD") return {rewrite_status::malformed, "root element is not MPD"};
     f.what = role::mpd;
     f.lv = &mpd_level_;
@@ -656,39 +658,31 @@ parse_outcome mpd_builder::start_element(const xml_start_tag& tag) {
   }
 
   frame& parent = frames_.back();
-  // Where our properties and the hash element may go (README.md, schema order).
-  auto track_child = [&](size_t& property_at, bool& frozen) {
-    (void)property_at;
-    if (frozen) return;
-    if (dash && is_one_of(tag.local, kPropertyElements)) {
-      f.property_child = true;
-    } else {
-      frozen = true;
-    }
-  };
+  frame child;
+  // Where our properties and the hash element may go (README.md, schema order): after
+  // the leading run of property children, before the first segment addressing child.
+  size_t* property_at = nullptr;
+  bool* frozen = nullptr;
   if (parent.what == role::adaptation_set) {
-    track_child(parent.adaptation->property_at, parent.adaptation->property_frozen);
-    f.adaptation = parent.adaptation;
+    property_at = &parent.adaptation->property_at;
+    frozen = &parent.adaptation->property_frozen;
   } else if (parent.what == role::representation) {
     representation_model& rep = *parent.representation;
-    track_child(rep.property_at, rep.property_frozen);
+    property_at = &rep.property_at;
+    frozen = &rep.property_frozen;
     if (dash && !rep.hashes_at && is_one_of(tag.local, kSegmentAddressingElements)) {
       rep.hashes_at = tag.begin;
     }
   }
-  adaptation_model* parent_adaptation =
-      parent.what == role::adaptation_set ? parent.adaptation : nullptr;
-  representation_model* parent_representation =
-      parent.what == role::representation ? parent.representation : nullptr;
-  frame child;
-  child.property_child = f.property_child;
+  if (frozen != nullptr && !*frozen) {
+    if (dash && is_one_of(tag.local, kPropertyElements)) {
+      child.extends_property_at = property_at;
+    } else {
+      *frozen = true;
+    }
+  }
   parse_outcome outcome = open_child(parent, tag, dash, child);
   if (outcome.status != rewrite_status::ok) return outcome;
-  // Remember whose property list a property child extends.
-  if (child.property_child) {
-    if (parent_adaptation != nullptr) child.adaptation = parent_adaptation;
-    if (parent_representation != nullptr) child.representation = parent_representation;
-  }
   frames_.push_back(std::move(child));
   return {};
 }
@@ -696,13 +690,7 @@ parse_outcome mpd_builder::start_element(const xml_start_tag& tag) {
 parse_outcome mpd_builder::end_element(const xml_end_tag& tag) {
   frame f = std::move(frames_.back());
   frames_.pop_back();
-  if (f.property_child) {
-    if (f.representation != nullptr && !f.representation->property_frozen) {
-      f.representation->property_at = tag.end;
-    } else if (f.adaptation != nullptr && !f.adaptation->property_frozen) {
-      f.adaptation->property_at = tag.end;
-    }
-  }
+  if (f.extends_property_at != nullptr) *f.extends_property_at = tag.end;
   if (f.what == role::representation) f.representation->end_tag_begin = tag.begin;
   if (f.what == role::base_url && f.collecting_text) {
     f.lv->has_base_url = true;

@@ -44,8 +44,11 @@ struct manifest_options {
   int64_t now_unix_ms = 0;
 };
 
-// Looks at the body first; content type and URI only break ties (an empty body or a
-// body that is neither an M3U8 nor an XML document with an MPD root is unknown).
+// The body decides: "#EXTM3U" with master-only tags (STREAM-INF, MEDIA, SESSION-DATA...)
+// is a master playlist, with media-only tags (EXTINF, TARGETDURATION, PART...) a media
+// playlist, both or neither unknown; XML whose root element's local name is MPD is
+// dash_mpd. Content type and URI are not trusted (origins mislabel manifests, and a
+// wrong guess would corrupt one); they are accepted so the glue can pass what it has.
 manifest_kind detect_manifest_kind(std::string_view bytes, std::string_view content_type,
                                    std::string_view uri) noexcept;
 

@@ -554,6 +554,31 @@ void dash_segment_timeline(void**) {
   assert_true(out.find("<p2p:H n=\"2\" t=\"1080000\" sha256=\"") != std::string::npos);
 }
 
+void dash_schema_order_and_prefixed_self_closing(void**) {
+  std::string mpd =
+      "<m:MPD xmlns:m=\"urn:mpeg:dash:schema:mpd:2011\" mediaPresentationDuration=\"PT4S\">"
+      "<m:Period><m:AdaptationSet><m:SegmentTemplate media=\"$Number$.m4s\" duration=\"4\"/>"
+      "<m:Representation id=\"a\" bandwidth=\"1\">"
+      "<m:ContentProtection schemeIdUri=\"x\"><cenc:pssh "
+      "xmlns:cenc=\"urn:mpeg:cenc:2013\">AA==</cenc:pssh>"
+      "</m:ContentProtection><m:EssentialProperty schemeIdUri=\"y\"/>"
+      "<m:InbandEventStream schemeIdUri=\"z\"/><m:BaseURL>a/</m:BaseURL></m:Representation>"
+      "<m:Representation id=\"b\" bandwidth=\"1\" />"
+      "</m:AdaptationSet></m:Period></m:MPD>";
+  std::string out = rewrite_ok(mpd, manifest_kind::dash_mpd);
+  assert_true(out.find("<m:EssentialProperty schemeIdUri=\"y\"/><m:SupplementalProperty "
+                       "schemeIdUri=\"urn:p2p:swarm:2026\" value=\"swarm-a\"/><m:InbandEventStream "
+                       "schemeIdUri=\"z\"/><p2p:SegmentHashes xmlns:p2p=\"urn:p2p:2026\"><p2p:H "
+                       "n=\"1\" sha256=\"" +
+                       hex_of("a/1.m4s") + "\"/></p2p:SegmentHashes><m:BaseURL>") !=
+              std::string::npos);
+  assert_true(out.find("<m:Representation id=\"b\" bandwidth=\"1\" ><m:SupplementalProperty "
+                       "schemeIdUri=\"urn:p2p:swarm:2026\" value=\"swarm-b\"/><p2p:SegmentHashes "
+                       "xmlns:p2p=\"urn:p2p:2026\"><p2p:H n=\"1\" sha256=\"" +
+                       hex_of("1.m4s") + "\"/></p2p:SegmentHashes></m:Representation>") !=
+              std::string::npos);
+}
+
 void dash_dynamic_template_uses_clock(void**) {
   std::string mpd =
       "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" "
@@ -715,6 +740,7 @@ int main() {
       cmocka_unit_test(dash_segment_list),
       cmocka_unit_test(dash_template_number_static),
       cmocka_unit_test(dash_segment_timeline),
+      cmocka_unit_test(dash_schema_order_and_prefixed_self_closing),
       cmocka_unit_test(dash_dynamic_template_uses_clock),
       cmocka_unit_test(dash_base_url_nesting),
       cmocka_unit_test(dash_already_hinted),
