@@ -17,6 +17,7 @@ import time
 import urllib.parse
 
 import nginx_harness as h
+from mmdb_writer import write_mmdb
 
 TOOL = os.path.abspath(sys.argv[1])
 with open(sys.argv[2]) as f:
@@ -414,6 +415,44 @@ location / { p2p_token $http_x_p2p_token; empty_gif; }
     report("shared vectors through nginx (%d checks)" % checked, problems)
 
 
+GEOIP2_MODULE = "/usr/lib/nginx/modules/ngx_http_geoip2_module.so"
+
+
+def geoip2_cases(module):
+    """With Debian's geoip2 module and a small MaxMind DB written by the test."""
+    if not os.path.exists(GEOIP2_MODULE):
+        report("geoip2 composition", ["%s missing: apt-get install libnginx-mod-http-geoip2" %
+                                      GEOIP2_MODULE])
+        return
+    config = r"""
+set_real_ip_from 127.0.0.1;
+real_ip_header X-Real-IP;
+root $TEST_NGINX_HTML_DIR;
+location /geo/ { p2p_geo $geoip2_data_country_code allow DE US; }
+location /geo-deny/ { p2p_geo $geoip2_data_country_code deny CN; }
+"""
+    http = ("geoip2 $TEST_NGINX_PREFIX/country.mmdb "
+            "{ $geoip2_data_country_code country iso_code; }")
+    s = h.NginxServer(module=module, config=config, http_config=http,
+                      extra_modules=[GEOIP2_MODULE])
+    write_mmdb(os.path.join(s.prefix, "country.mmdb"),
+               {"127.0.0.0/8": "DE", "10.0.0.0/8": "CN", "192.0.2.0/24": "US"})
+    s.write_file("html/geo/a.txt", "ok\n")
+    s.write_file("html/geo-deny/a.txt", "ok\n")
+    with s:
+        case(s, "geoip2: allowed country (DE)", "/geo/a.txt", 200)
+        case(s, "geoip2: allowed country (US)", "/geo/a.txt", 200,
+             headers={"X-Real-IP": "192.0.2.10"})
+        case(s, "geoip2: country not allowed (CN)", "/geo/a.txt", 403,
+             headers={"X-Real-IP": "10.1.2.3"}, log="country not allowed: CN")
+        case(s, "geoip2: address not in the database", "/geo/a.txt", 403,
+             headers={"X-Real-IP": "198.51.100.1"}, log="country unknown")
+        case(s, "geoip2: deny list", "/geo-deny/a.txt", 403,
+             headers={"X-Real-IP": "10.9.9.9"}, log="country not allowed: CN")
+        case(s, "geoip2: deny list, unknown let through", "/geo-deny/a.txt", 200,
+             headers={"X-Real-IP": "198.51.100.1"})
+
+
 def check_no_secrets(s):
     # The harness logs at debug level, where nginx itself prints request lines; what
     # operators run (info and up) must never show a token or a secret.
@@ -509,6 +548,7 @@ def main():
         hostile_cases(s)
         report("no token, credential or secret in the error log", check_no_secrets(s))
     vector_cases(module)
+    geoip2_cases(module)
     config_error_cases(module)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] or not results["passed"] else 0
