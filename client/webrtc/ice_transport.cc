@@ -1,6 +1,7 @@
 #include "client/webrtc/ice_transport.h"
 
 #include <agent.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr unsigned kComponent = 1;
 constexpr size_t kMaxEarlyDatagrams = 16;
+constexpr int kSocketBufferBytes = 4 * 1024 * 1024;
 
 void set_property_if_present(GObject* object, const char* name, gboolean value) {
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(object), name))
@@ -131,6 +133,19 @@ bool ice_transport::send(const uint8_t* data, size_t size) {
   return sent == static_cast<int>(size);
 }
 
+void ice_transport::enlarge_socket_buffers() {
+  // SCTP sends bursts (a congestion window's worth); the kernel's default UDP receive
+  // buffer (about 200 KiB) drops part of a burst whenever our loop is a moment late, and
+  // each drop costs SCTP a retransmission. Linux caps the value at net.core.rmem_max.
+  GSocket* socket = nice_agent_get_selected_socket(agent_, stream_id_, kComponent);
+  if (!socket) return;
+  int fd = g_socket_get_fd(socket);
+  int size = kSocketBufferBytes;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  g_object_unref(socket);
+}
+
 void ice_transport::flush_early_datagrams() {
   std::vector<std::vector<uint8_t>> datagrams;
   datagrams.swap(early_datagrams_);
@@ -173,6 +188,7 @@ void ice_transport::on_component_state(NiceAgent*, unsigned, unsigned, unsigned 
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY:
       if (transport->state() != transport_state::connected) {
+        transport->enlarge_socket_buffers();
         transport->flush_early_datagrams();
         transport->change_state(transport_state::connected);
       }

@@ -61,6 +61,7 @@ class ice_transport : public datagram_transport {
                          char* data, void* self);
 
   void flush_early_datagrams();
+  void enlarge_socket_buffers();
 
   event_loop& loop_;
   NiceAgent* agent_ = nullptr;
