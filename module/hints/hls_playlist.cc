@@ -131,6 +131,69 @@ struct range_chain {
   void reset() { valid = false; }
 };
 
+// EXT-X-DEFINE variables (RFC 8216bis 4.4.2.3). A QUERYPARAM or IMPORT variable gets
+// its value from outside this playlist, so a URI using one cannot be listed.
+bool is_variable_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct playlist_variables {
+  std::vector<std::pair<std::string, std::string>> defined;
+  std::vector<std::string> external;
+
+  const std::string* find(std::string_view name) const {
+    for (const auto& [key, value] : defined) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+  bool is_external(std::string_view name) const {
+    for (const std::string& key : external) {
+      if (key == name) return true;
+    }
+    return false;
+  }
+
+  // Replaces every "{$name}" of `text`; fails without output on an unknown name.
+  rewrite_status substitute(std::string_view text, size_t max_bytes, std::string& out) const {
+    out.clear();
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t open = text.find("{$", pos);
+      if (open == std::string_view::npos) {
+        out.append(text.substr(pos));
+        break;
+      }
+      out.append(text.substr(pos, open - pos));
+      size_t close = text.find('}', open + 2);
+      if (close == std::string_view::npos) {
+        out.append(text.substr(open));
+        break;
+      }
+      std::string_view name = text.substr(open + 2, close - open - 2);
+      if (!is_variable_name(name)) {  // not a reference: "{$" stays literal text
+        out.append("{$");
+        pos = open + 2;
+        continue;
+      }
+      const std::string* value = find(name);
+      if (value == nullptr) {
+        return is_external(name) ? rewrite_status::unsupported : rewrite_status::malformed;
+      }
+      out.append(*value);
+      if (out.size() > max_bytes) return rewrite_status::too_large;
+      pos = close + 1;
+    }
+    return rewrite_status::ok;
+  }
+};
+
 std::string line_reason(const char* what, size_t line_number) {
   return std::string(what) + " at line " + std::to_string(line_number);
 }
@@ -144,6 +207,8 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
   }
   const bool media = kind == manifest_kind::hls_media;
   std::vector<attribute> attrs;
+  playlist_variables variables;
+  std::string substituted;
   std::optional<std::pair<uint64_t, std::optional<uint64_t>>> pending_byterange;
   range_chain segment_chain;
   range_chain part_chain;
@@ -233,6 +298,28 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
       return {rewrite_status::malformed,
               line_reason("master tag in a media playlist", line_number)};
     }
+    if (is_tag(line, "#EXT-X-DEFINE")) {
+      if (!parse_attribute_list(tag_value(line, "#EXT-X-DEFINE"), attrs)) {
+        return {rewrite_status::malformed, line_reason("bad attribute list", line_number)};
+      }
+      if (variables.defined.size() + variables.external.size() >= 1000) {
+        return {rewrite_status::too_large, line_reason("too many EXT-X-DEFINE", line_number)};
+      }
+      const attribute* name = find_attribute(attrs, "NAME");
+      const attribute* value = find_attribute(attrs, "VALUE");
+      const attribute* query = find_attribute(attrs, "QUERYPARAM");
+      const attribute* import = find_attribute(attrs, "IMPORT");
+      if (name != nullptr && value != nullptr && name->quoted && value->quoted) {
+        variables.defined.emplace_back(name->value, value->value);
+      } else if (query != nullptr && query->quoted) {
+        variables.external.emplace_back(query->value);
+      } else if (import != nullptr && import->quoted) {
+        variables.external.emplace_back(import->value);
+      } else {
+        return {rewrite_status::malformed, line_reason("bad EXT-X-DEFINE", line_number)};
+      }
+      continue;
+    }
     if (is_tag(line, "#EXT-X-BYTERANGE")) {
       uint64_t length = 0;
       std::optional<uint64_t> offset;
@@ -252,11 +339,20 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
       if (uri == nullptr || !uri->quoted || uri->value.empty()) {
         return {rewrite_status::malformed, line_reason("tag without URI", line_number)};
       }
+      rewrite_status substitution =
+          variables.substitute(uri->value, options.max_line_bytes, substituted);
+      if (substitution != rewrite_status::ok) {
+        return {substitution, line_reason("URI with an unresolvable variable", line_number)};
+      }
+      std::string item_uri = substituted;
       std::optional<byte_range> range;
       if (const attribute* br = find_attribute(attrs, "BYTERANGE")) {
         uint64_t length = 0;
         std::optional<uint64_t> offset;
-        if (!br->quoted || !parse_byterange(br->value, length, offset)) {
+        if (!br->quoted ||
+            variables.substitute(br->value, options.max_line_bytes, substituted) !=
+                rewrite_status::ok ||
+            !parse_byterange(substituted, length, offset)) {
           return {rewrite_status::malformed, line_reason("bad BYTERANGE", line_number)};
         }
         byte_range resolved;
@@ -264,7 +360,7 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
           // EXT-X-MAP BYTERANGE always carries its offset; RFC 8216 4.3.2.5.
           resolved.offset = offset.value_or(0);
           resolved.length = length;
-        } else if (!part_chain.resolve(std::string(uri->value), length, offset, resolved)) {
+        } else if (!part_chain.resolve(item_uri, length, offset, resolved)) {
           return {rewrite_status::malformed,
                   line_reason("part BYTERANGE without offset or previous range", line_number)};
         }
@@ -272,8 +368,8 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
       } else if (part) {
         part_chain.reset();
       }
-      if (!add_item(std::string(uri->value), map ? media_item_kind::init : media_item_kind::part,
-                    range, line_start, eol)) {
+      if (!add_item(std::move(item_uri), map ? media_item_kind::init : media_item_kind::part, range,
+                    line_start, eol)) {
         return {rewrite_status::too_large, "more media items than the cap"};
       }
       continue;
@@ -281,7 +377,11 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
     if (line[0] == '#') continue;
 
     // A URI line: the segment the preceding tags describe.
-    std::string uri(line);
+    rewrite_status substitution = variables.substitute(line, options.max_line_bytes, substituted);
+    if (substitution != rewrite_status::ok) {
+      return {substitution, line_reason("URI with an unresolvable variable", line_number)};
+    }
+    std::string uri = substituted;
     std::optional<byte_range> range;
     if (pending_byterange) {
       byte_range resolved;

@@ -139,7 +139,11 @@ void assert_hash_before(const std::string& out, const std::string& key, const st
 const char kLowLatencyPlaylist[] =
     "#EXTM3U\n"
     "#EXT-X-VERSION:9\n"
+    "#EXT-X-INDEPENDENT-SEGMENTS\n"
+    "#EXT-X-START:TIME-OFFSET=-6.0,PRECISE=YES\n"
+    "#EXT-X-DEFINE:NAME=\"ext\",VALUE=\"mp4\"\n"
     "#EXT-X-TARGETDURATION:4\n"
+    "#EXT-X-PLAYLIST-TYPE:EVENT\n"
     "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=3.0,CAN-SKIP-UNTIL=24\n"
     "#EXT-X-PART-INF:PART-TARGET=1.0\n"
     "#EXT-X-MEDIA-SEQUENCE:100\n"
@@ -155,12 +159,13 @@ const char kLowLatencyPlaylist[] =
     "#EXT-X-BITRATE:2000\n"
     "seg100.mp4\n"
     "#EXT-X-DISCONTINUITY\n"
+    "#EXT-X-CUE-OUT:DURATION=30\n"
     "#EXT-X-GAP\n"
     "#EXTINF:4.000,\n"
     "seg101.mp4\n"
     "#EXT-X-PART:DURATION=1.0,URI=\"seg102.mp4\",BYTERANGE=\"1000@0\",INDEPENDENT=YES\n"
     "#EXT-X-PART:DURATION=1.0,URI=\"seg102.mp4\",BYTERANGE=\"1500\"\n"
-    "#EXT-X-PART:DURATION=1.0,URI=\"part102.3.mp4\"\n"
+    "#EXT-X-PART:DURATION=1.0,URI=\"part102.3.{$ext}\"\n"
     "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part102.4.mp4\"\n"
     "#EXT-X-RENDITION-REPORT:URI=\"../720p/index.m3u8\",LAST-MSN=102,LAST-PART=3\n"
     "#EXT-X-DATERANGE:ID=\"ad\",START-DATE=\"2026-11-22T01:00:00Z\"\n";
@@ -177,7 +182,7 @@ void hls_media_keeps_every_tag_in_order(void**) {
                      "#EXT-X-PART:DURATION=1.0,URI=\"seg102.mp4\",BYTERANGE=\"1000@0\"");
   assert_hash_before(out, "seg102.mp4|1000+1500",
                      "#EXT-X-PART:DURATION=1.0,URI=\"seg102.mp4\",BYTERANGE=\"1500\"");
-  assert_hash_before(out, "part102.3.mp4", "#EXT-X-PART:DURATION=1.0,URI=\"part102.3.mp4\"");
+  assert_hash_before(out, "part102.3.mp4", "#EXT-X-PART:DURATION=1.0,URI=\"part102.3.{$ext}\"");
   assert_int_equal(count_of(out, "#EXT-P2P-SHA256:"), 6);
   // The segment hash goes after the segment's tags, right above the URI line.
   assert_true(out.find("#EXT-X-BITRATE:2000\n#EXT-P2P-SHA256:") != std::string::npos);
@@ -258,6 +263,28 @@ void hls_byte_ranges_with_implicit_offsets(void**) {
                    rewrite_status::malformed);
 }
 
+void hls_variables(void**) {
+  std::string input =
+      "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-DEFINE:NAME=\"base\",VALUE=\"https://a.example/"
+      "x\"\n"
+      "#EXT-X-MAP:URI=\"{$base}/init.mp4\",BYTERANGE=\"10@0\"\n#EXTINF:6,\n{$base}/s{$}.ts\n";
+  p2p::media_list_result list = p2p::list_media_items(input, manifest_kind::hls_media);
+  assert_int_equal(list.status, rewrite_status::ok);
+  assert_string_equal(list.items[0].uri.c_str(), "https://a.example/x/init.mp4");
+  assert_string_equal(list.items[1].uri.c_str(), "https://a.example/x/s{$}.ts");
+  std::string out = rewrite_ok(input, manifest_kind::hls_media);
+  assert_hash_before(out, "https://a.example/x/s{$}.ts", "{$base}/s{$}.ts\n");
+
+  std::string external =
+      "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-DEFINE:QUERYPARAM=\"tok\"\n"
+      "#EXTINF:6,\ns.ts?t={$tok}\n";
+  assert_int_equal(p2p::list_media_items(external, manifest_kind::hls_media).status,
+                   rewrite_status::unsupported);
+  std::string undefined = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\n{$nope}.ts\n";
+  assert_int_equal(p2p::list_media_items(undefined, manifest_kind::hls_media).status,
+                   rewrite_status::malformed);
+}
+
 void hls_missing_hash_means_no_tag(void**) {
   std::string input = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\na.ts\n#EXTINF:6,\nlive.ts\n";
   p2p::hash_lookup only_a = [](const media_item& item) -> std::optional<p2p::sha256_digest> {
@@ -280,7 +307,11 @@ void hls_master_session_data(void**) {
       "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n"
       "#EXT-X-SESSION-DATA:DATA-ID=\"com.example.title\",VALUE=\"A movie\"\n"
       "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aac\",NAME=\"en\",URI=\"audio/index.m3u8\"\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=1280000,AUDIO=\"aac\"\nlow/index.m3u8\n";
+      "#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI=\"skd://"
+      "k\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n"
+      "#EXT-X-CONTENT-STEERING:SERVER-URI=\"/steer\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1280000,AUDIO=\"aac\"\nlow/index.m3u8\n"
+      "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,URI=\"low/iframes.m3u8\"\n";
   std::string out = rewrite_ok(input, manifest_kind::hls_master);
   assert_string_equal(strip_hls_hints(out).c_str(), input.c_str());
   assert_string_equal(
@@ -729,6 +760,7 @@ int main() {
       cmocka_unit_test(hls_aes_key_lines_untouched),
       cmocka_unit_test(hls_crlf_preserved),
       cmocka_unit_test(hls_byte_ranges_with_implicit_offsets),
+      cmocka_unit_test(hls_variables),
       cmocka_unit_test(hls_missing_hash_means_no_tag),
       cmocka_unit_test(hls_master_session_data),
       cmocka_unit_test(hls_master_already_hinted),
