@@ -27,6 +27,7 @@ extern "C" {
 
 #include "module/hints/manifest_rewriter.h"
 #include "module/hasher/segment_hasher.h"
+#include "module/memo/rewrite_memo.h"
 
 namespace {
 
@@ -76,6 +77,7 @@ struct hints_loc_conf {
   ngx_flag_t hash;
   size_t max_size;
   ngx_msec_t settle;
+  ngx_msec_t memo_ttl;
   ngx_array_t* token_params;  // of ngx_str_t
   ngx_str_t segment_root;
   ngx_str_t thread_pool_name;
@@ -95,6 +97,8 @@ enum class hints_state { buffering, hashing, ready, passthrough };
 // Per-request C++ state, owned by a pool cleanup of the request.
 struct hints_work {
   std::string body;
+  p2p::session_hints hints;
+  std::string memo_key;  // empty: not memoised
   p2p::manifest_kind kind = p2p::manifest_kind::unknown;
   p2p::manifest_options options;
   std::vector<p2p::media_item> items;
@@ -140,6 +144,10 @@ ngx_command_t hints_commands[] = {
     {ngx_string("p2p_hints_hash_settle"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, settle),
+     nullptr},
+    {ngx_string("p2p_hints_memo_ttl"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
+     ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, memo_ttl),
      nullptr},
     {ngx_string("p2p_hints_token_params"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
@@ -217,6 +225,7 @@ void* hints_create_loc_conf(ngx_conf_t* cf) {
   conf->hash = NGX_CONF_UNSET;
   conf->max_size = NGX_CONF_UNSET_SIZE;
   conf->settle = NGX_CONF_UNSET_MSEC;
+  conf->memo_ttl = NGX_CONF_UNSET_MSEC;
   return conf;
 }
 
@@ -227,6 +236,7 @@ char* hints_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) {
   ngx_conf_merge_value(conf->hash, prev->hash, 1);
   ngx_conf_merge_size_value(conf->max_size, prev->max_size, 4 * 1024 * 1024);
   ngx_conf_merge_msec_value(conf->settle, prev->settle, 1000);
+  ngx_conf_merge_msec_value(conf->memo_ttl, prev->memo_ttl, 1000);
   ngx_conf_merge_ptr_value(conf->token_params, prev->token_params, nullptr);
   ngx_conf_merge_str_value(conf->segment_root, prev->segment_root, "");
   ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name, "default");
@@ -665,14 +675,23 @@ ngx_int_t send_rewritten(ngx_http_request_t* r, hints_ctx* ctx, const std::strin
   return next_body_filter(r, cl);
 }
 
-// Builds the session hints and rewrites; on any non-ok status, the original goes out.
-ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
-  auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
-  hints_work& w = *ctx->work;
-  p2p::session_hints hints;
+int64_t now_unix_ms() {
+  ngx_time_t* tp = ngx_timeofday();
+  return static_cast<int64_t>(tp->sec) * 1000 + static_cast<int64_t>(tp->msec);
+}
+
+// One per worker process: created on first use, gone with the process (a reload
+// starts new workers, so nothing outlives the configuration that made it).
+p2p::rewrite_memo& worker_memo() {
+  static p2p::rewrite_memo memo(512, 32u << 20);
+  return memo;
+}
+
+// The session hints of this request, from the location's complex values.
+void evaluate_hints(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) {
+  p2p::session_hints& hints = w.hints;
   std::string uri(reinterpret_cast<char*>(r->uri.data), r->uri.len);
-  std::vector<std::string> params = token_params(conf);
-  std::string path = p2p::swarm_path(uri, params);
+  std::string path = p2p::swarm_path(uri, token_params(conf));
   hints.customer_id = eval_value(r, conf->customer_id);
   hints.content_id = eval_value(r, conf->content_id);
   if (hints.content_id.empty()) hints.content_id = path.substr(0, path.rfind('/') + 1);
@@ -688,14 +707,38 @@ ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
   hints.rendition_swarm_id = [customer, path](std::string_view key) {
     return p2p::swarm_id(customer, path, key);
   };
+  if (conf->memo_ttl > 0) {
+    w.memo_key = uri;
+    for (const std::string* v :
+         {&hints.customer_id, &hints.content_id, &path, &hints.distributor_url,
+          &hints.tracker_url, &hints.signalling_url, &hints.analytics_url, &hints.credential}) {
+      w.memo_key += '\0';
+      w.memo_key += *v;
+    }
+    w.memo_key += '\0';
+    w.memo_key.append(reinterpret_cast<char*>(r->headers_out.content_type.data),
+                      r->headers_out.content_type.len);
+  }
+}
+
+// Rewrites with the hashes found; on any non-ok status, the original goes out.
+ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
+  auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
+  hints_work& w = *ctx->work;
   size_t next = 0;
+  bool settled = true;
+  for (const auto& job : w.jobs)
+    if (job.result == p2p::segment_hash_result::unsettled ||
+        job.result == p2p::segment_hash_result::changed ||
+        job.result == p2p::segment_hash_result::io_error)
+      settled = false;
   auto lookup = [&](const p2p::media_item&) -> std::optional<p2p::sha256_digest> {
     size_t i = next++;
     if (i < w.jobs.size() && w.jobs[i].result == p2p::segment_hash_result::ok)
       return w.jobs[i].digest;
     return std::nullopt;
   };
-  p2p::rewrite_result result = p2p::rewrite_manifest(w.body, w.kind, hints, lookup, w.options);
+  p2p::rewrite_result result = p2p::rewrite_manifest(w.body, w.kind, w.hints, lookup, w.options);
   if (result.status != p2p::rewrite_status::ok) {
     ngx_uint_t level =
         result.status == p2p::rewrite_status::already_hinted ? NGX_LOG_INFO : NGX_LOG_WARN;
@@ -704,6 +747,11 @@ ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
                   result.reason.c_str());
     return pass_through(r, ctx, nullptr);
   }
+  // Only a rewrite whose every hash is final may be reused: an unsettled segment
+  // must get its hash on a later request.
+  if (!w.memo_key.empty() && settled)
+    worker_memo().store(w.memo_key, w.body, result.output,
+                        now_unix_ms() + static_cast<int64_t>(conf->memo_ttl));
   return send_rewritten(r, ctx, result.output);
 }
 
@@ -767,7 +815,7 @@ size_t plan_hashes(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) {
   hints_cache* cache = cache_of(r);
   std::string manifest(reinterpret_cast<char*>(r->uri.data), r->uri.len);
   size_t pending = 0;
-  int64_t now_ms = static_cast<int64_t>(ngx_time()) * 1000 + (ngx_timeofday())->msec;
+  int64_t now_ms = now_unix_ms();
   w.jobs.resize(w.items.size());
   for (size_t i = 0; i < w.items.size(); ++i) {
     const p2p::media_item& item = w.items[i];
@@ -863,12 +911,17 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in, hints_ctx* ctx) {
   }
   if (!last) return NGX_OK;
 
+  evaluate_hints(r, conf, w);
+  if (!w.memo_key.empty()) {
+    const std::string* memo = worker_memo().find(w.memo_key, w.body, now_unix_ms());
+    if (memo) return send_rewritten(r, ctx, *memo);
+  }
   std::string type(reinterpret_cast<char*>(r->headers_out.content_type.data),
                    r->headers_out.content_type.len);
   std::string uri(reinterpret_cast<char*>(r->uri.data), r->uri.len);
   w.kind = p2p::detect_manifest_kind(w.body, type, uri);
   w.options.max_manifest_bytes = conf->max_size;
-  w.options.now_unix_ms = static_cast<int64_t>(ngx_time()) * 1000 + (ngx_timeofday())->msec;
+  w.options.now_unix_ms = now_unix_ms();
   if (w.kind == p2p::manifest_kind::unknown) {
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "p2p hints: not an HLS playlist or DASH MPD, served as is");

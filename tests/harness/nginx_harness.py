@@ -72,10 +72,11 @@ class NginxServer:
     """One nginx master on 127.0.0.1 with a generated config under a temp prefix."""
 
     def __init__(self, module=None, config="", http_config="", main_config="", workers=1,
-                 prefix=None, extra_modules=()):
+                 prefix=None, extra_modules=(), log_level="debug"):
         self.module = module or os.environ.get("P2P_NGINX_MODULE")
         self.extra_modules = list(extra_modules)
         self.workers = workers
+        self.log_level = log_level
         base = os.environ.get("TEST_TMPDIR") or tempfile.gettempdir()
         self.prefix = prefix or tempfile.mkdtemp(prefix="nginx-", dir=base)
         self.port = free_port()
@@ -112,7 +113,7 @@ worker_processes %(workers)d;
 daemon on;
 master_process on;
 pid %(prefix)s/logs/nginx.pid;
-error_log %(prefix)s/logs/error.log debug;
+error_log %(prefix)s/logs/error.log %(log_level)s;
 thread_pool default threads=2;
 %(main)s
 events { worker_connections 1024; }
@@ -134,6 +135,7 @@ http {
     }
 }
 """ % dict(loads="\n".join(loads), user=user, workers=self.workers, prefix=self.prefix,
+           log_level=self.log_level,
            main=main_config, tmp=tmp, http=http_config, port=self.port, config=config)
         with open(self.conf_path, "w") as f:
             f.write(self.substitute(text))

@@ -72,7 +72,7 @@ invalid token parameter name "a=b"
 --- http_config
 p2p_hints_cache_zone hints:1m;
 --- config
-location / { root $TEST_NGINX_HTML_DIR; p2p_hints on; }
+location / { root $TEST_NGINX_HTML_DIR; p2p_hints on; p2p_hints_memo_ttl 0; }
 --- files
 >>> html/r/index.m3u8
 #EXTM3U
@@ -100,3 +100,34 @@ assert hints_verify.hls_items(r2.text)[0][0] == first, r2.text
 os.utime(path, (st.st_mtime - 5, st.st_mtime - 5))
 r3 = s.get("/r/index.m3u8")
 assert hints_verify.hls_items(r3.text)[0][0] == hints_verify.sha256sum(path)
+
+=== TEST 9: the per-worker memo answers for at most p2p_hints_memo_ttl
+--- http_config
+p2p_hints_cache_zone hints:1m;
+--- config
+location / { root $TEST_NGINX_HTML_DIR; p2p_hints on; p2p_hints_memo_ttl 300ms; }
+--- files
+>>> html/m/index.m3u8
+#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXTINF:2.0,
+a.ts
+>>> html/m/a.ts random:1000 mtime:-60
+--- request
+GET /m/index.m3u8
+--- check
+import os, time, hints_verify
+first = hints_verify.hls_items(r.text)[0][0]
+path = s.html + "/m/a.ts"
+with open(path, "wb") as f:
+    f.write(b"new content")
+t = time.time() - 30
+os.utime(path, (t, t))
+time.sleep(0.5)  # past the memo's time to live: the new file is seen
+r2 = s.get("/m/index.m3u8")
+assert hints_verify.hls_items(r2.text)[0][0] == hints_verify.sha256sum(path) != first
+# A changed playlist is never answered from the memo.
+with open(s.html + "/m/index.m3u8", "a") as f:
+    f.write("#EXTINF:2.0,\na.ts\n")
+r3 = s.get("/m/index.m3u8")
+assert len(hints_verify.hls_items(r3.text)) == 2, r3.text

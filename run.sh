@@ -1,0 +1,85 @@
+#!/bin/bash
+# The main job: a live HLS stream (ffmpeg), the origin (Debian's nginx with our
+# module) serving it with peer hints, and a running report of what the hints carry.
+#
+#   ./run.sh [--duration SECONDS] [--port PORT] [--prefix DIR]
+#
+# Installs what is missing first (scripts/setup.sh), builds with Bazel, then runs
+# everything on 127.0.0.1 until Ctrl-C or --duration.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+
+duration=0
+port=8080
+prefix=/tmp/p2p-demo
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --port) port=$2; shift 2 ;;
+    --prefix) prefix=$2; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/setup.sh
+echo "run: building"
+bazel build //module:ngx_http_p2p_module.so 2>&1 | grep -vE "^(INFO|Loading|Analyzing)" || true
+module="$(bazel info bazel-bin 2>/dev/null)/module/ngx_http_p2p_module.so"
+[ -f "$module" ] || { echo "run: build failed" >&2; exit 1; }
+
+mkdir -p "$prefix/logs" "$prefix/html/live" "$prefix/tmp"
+rm -f "$prefix/html/live/"*
+# The operator's example config, pointed at this prefix and port.
+sed -e "s|/usr/lib/nginx/modules/ngx_http_p2p_module.so|$module|" \
+    -e "s|/srv/p2p-demo|$prefix|g" \
+    -e "s|listen 8080;|listen 127.0.0.1:$port;|" \
+    -e "s|worker_processes auto;|worker_processes 2;|" \
+    conf/nginx-origin.conf > "$prefix/nginx.conf"
+if [ "$(id -u)" -eq 0 ]; then sed -i "1i user root root;" "$prefix/nginx.conf"; fi
+sed -i "s|^http {|http {\n    client_body_temp_path $prefix/tmp/body;\n    proxy_temp_path $prefix/tmp/proxy;\n    fastcgi_temp_path $prefix/tmp/fastcgi;\n    uwsgi_temp_path $prefix/tmp/uwsgi;\n    scgi_temp_path $prefix/tmp/scgi;|" "$prefix/nginx.conf"
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$prefix/nginx.pid" ] && kill -QUIT "$(cat "$prefix/nginx.pid")" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+nginx -p "$prefix" -c "$prefix/nginx.conf" -t -q
+nginx -p "$prefix" -c "$prefix/nginx.conf"
+
+# A live stream: test pattern and tone, 2 s segments, a sliding window of 6.
+ffmpeg -nostdin -loglevel error -re \
+  -f lavfi -i "testsrc2=size=640x360:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=48000" \
+  -c:v libx264 -preset veryfast -tune zerolatency -g 50 -b:v 800k -c:a aac -b:a 96k \
+  -f hls -hls_time 2 -hls_list_size 6 -hls_flags delete_segments+temp_file+program_date_time \
+  "$prefix/html/live/index.m3u8" &
+pids+=($!)
+
+url="http://127.0.0.1:$port/live/index.m3u8"
+echo
+echo "Origin with peer hints: $url"
+echo "Play it with:            ffplay $url    (or mpv, VLC, hls.js)"
+echo "nginx config:            $prefix/nginx.conf   (from conf/nginx-origin.conf)"
+echo
+
+start=$(date +%s)
+printf "%8s %10s %9s %8s  %s\n" "time" "segments" "hashed" "bytes" "swarm"
+while :; do
+  sleep 2
+  now=$(date +%s)
+  if ! body=$(curl -sf "$url"); then
+    printf "%7ss  waiting for the first segments\n" $((now - start))
+  else
+    segs=$(grep -c '^#EXTINF' <<<"$body" || true)
+    hashed=$(grep -c '^#EXT-P2P-SHA256' <<<"$body" || true)
+    swarm=$(sed -n 's/^#EXT-P2P-SWARM://p' <<<"$body")
+    printf "%7ss %10s %9s %8s  %s\n" $((now - start)) "$segs" "$hashed" "${#body}" "$swarm"
+  fi
+  if [ "$duration" -gt 0 ] && [ $((now - start)) -ge "$duration" ]; then break; fi
+done
+# Before ffmpeg writes the first playlist, nginx logs a 404 for it: expected.
+grep -E "\[(alert|emerg|crit|error)\]" "$prefix/logs/error.log" | grep -v 'index.m3u8" failed (2: No such file' && exit 1
+echo "run: done, no errors in $prefix/logs/error.log"
