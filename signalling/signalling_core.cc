@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "signalling/binary_string.h"
+#include "signalling/json_scan.h"
 #include "tracker/ticket.h"
 
 namespace p2p {
@@ -70,19 +71,8 @@ std::string dump_frame(const json_t* value, size_t headroom) {
   return frame;
 }
 
-json_t* binary_json(const std::string& bytes) {
-  std::string utf8 = binary_to_utf8(bytes);
-  return json_stringn(utf8.data(), utf8.size());
-}
-
 std::string_view string_of(const json_t* value) {
   return std::string_view(json_string_value(value), json_string_length(value));
-}
-
-// A WebTorrent binary id: a JSON string of exactly 20 characters U+0000..U+00FF.
-bool binary_id(const json_t* value, std::string* out) {
-  if (!json_is_string(value)) return false;
-  return binary_from_utf8(string_of(value), out) && out->size() == 20;
 }
 
 bool origin_matches(std::string_view origin, std::string_view pattern) {
@@ -500,39 +490,75 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
 void signalling_core::wt_failure(connection_id id, connection& c, const std::string& reason,
                                  const std::string* info_hash, reject_reason counted_as) {
   count_reject(counted_as);
-  json_ptr frame(json_object());
-  if (info_hash != nullptr) json_object_set_new(frame.get(), "action", json_string("announce"));
-  json_object_set_new(frame.get(), "failure reason", json_string(reason.c_str()));
-  if (info_hash != nullptr) json_object_set_new(frame.get(), "info_hash", binary_json(*info_hash));
-  enqueue(id, c, dump_frame(frame.get(), settings_.frame_headroom));
+  std::string frame(settings_.frame_headroom, '\0');
+  frame += info_hash != nullptr ? "{\"action\":\"announce\",\"failure reason\":"
+                                : "{\"failure reason\":";
+  json_append_string(&frame, reason);
+  if (info_hash != nullptr) {
+    frame += ",\"info_hash\":";
+    json_append_string(&frame, binary_to_utf8(*info_hash));
+  }
+  frame += '}';
+  enqueue(id, c, std::move(frame));
 }
+
+namespace {
+
+// A WebTorrent binary id member: a JSON string of exactly 20 characters U+0000..U+00FF.
+bool binary_id_member(const json_value_text* value, std::string* out) {
+  std::string utf8;
+  return value != nullptr && value->kind == json_kind::string &&
+         json_string_value(value->raw, &utf8) && binary_from_utf8(utf8, out) && out->size() == 20;
+}
+
+void append_binary(std::string* out, const std::string& bytes) {
+  json_append_string(out, binary_to_utf8(bytes));
+}
+
+// JavaScript truthiness, as bittorrent-tracker tests `params.answer`.
+bool truthy(const json_value_text* value) {
+  if (value == nullptr) return false;
+  switch (value->kind) {
+    case json_kind::null_value:
+    case json_kind::false_value:
+      return false;
+    case json_kind::string:
+      return value->raw != "\"\"";
+    case json_kind::number:
+      return !json_number_is_zero(value->raw);
+    default:
+      return true;
+  }
+}
+
+}  // namespace
 
 void signalling_core::handle_webtorrent(connection_id id, connection& c, std::string_view text,
                                         int64_t now_ms) {
-  json_error_t error;
-  json_ptr message(
-      json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error));
-  if (!json_is_object(message.get())) {
+  json_object_text message;
+  if (!message.parse(text)) {
     wt_failure(id, c, "invalid JSON", nullptr);
     return;
   }
-  json_t* action = json_object_get(message.get(), "action");
-  std::string_view action_name = json_is_string(action) ? string_of(action) : "";
+  const json_value_text* action = message.get("action");
+  std::string action_name;
+  if (action != nullptr && action->kind == json_kind::string) {
+    json_string_value(action->raw, &action_name);
+  }
   const int interval = settings_.webtorrent_interval_seconds;
+  const size_t headroom = settings_.frame_headroom;
 
   if (action_name == "scrape") {
     ++wt_scrapes_;
-    json_t* hashes = json_object_get(message.get(), "info_hash");
+    const json_value_text* hashes = message.get("info_hash");
     std::vector<std::string> wanted;
     std::string hash;
-    if (json_is_string(hashes)) {
-      if (!binary_id(hashes, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
+    if (hashes != nullptr && hashes->kind == json_kind::string) {
+      if (!binary_id_member(hashes, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
       wanted.push_back(hash);
-    } else if (json_is_array(hashes)) {
-      size_t i;
-      json_t* item;
-      json_array_foreach(hashes, i, item) {
-        if (!binary_id(item, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
+    } else if (hashes != nullptr && hashes->kind == json_kind::array) {
+      for (const auto& item : json_array_elements(hashes->raw)) {
+        if (!binary_id_member(&item, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
         if (wanted.size() < settings_.limits.max_scrape_hashes) wanted.push_back(hash);
       }
     } else {
@@ -541,27 +567,33 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         wanted.push_back(swarm.first);
       }
     }
-    json_ptr files(json_object());
+    std::string frame(headroom, '\0');
+    frame += "{\"action\":\"scrape\",\"files\":{";
+    bool first = true;
+    std::vector<std::string> listed;
     for (const auto& wanted_hash : wanted) {
+      // A hash asked twice is one key, as in a JavaScript object.
+      if (std::find(listed.begin(), listed.end(), wanted_hash) != listed.end()) continue;
+      listed.push_back(wanted_hash);
       auto swarm = wt_swarms_.find(wanted_hash);
-      json_int_t complete = swarm == wt_swarms_.end() ? 0 : swarm->second.complete;
-      json_int_t incomplete = swarm == wt_swarms_.end() ? 0 : swarm->second.incomplete;
-      json_int_t downloaded =
-          swarm == wt_swarms_.end()
-              ? 0
-              : static_cast<json_int_t>(std::max(swarm->second.downloaded, swarm->second.complete));
-      std::string key = binary_to_utf8(wanted_hash);
-      json_object_setn_new(files.get(), key.data(), key.size(),
-                           json_pack("{s:I, s:I, s:I}", "complete", complete, "incomplete",
-                                     incomplete, "downloaded", downloaded));
+      uint64_t complete = swarm == wt_swarms_.end() ? 0 : swarm->second.complete;
+      uint64_t incomplete = swarm == wt_swarms_.end() ? 0 : swarm->second.incomplete;
+      uint64_t downloaded =
+          swarm == wt_swarms_.end() ? 0 : std::max(swarm->second.downloaded, complete);
+      if (!first) frame += ',';
+      first = false;
+      append_binary(&frame, wanted_hash);
+      frame += ":{\"complete\":" + std::to_string(complete) +
+               ",\"incomplete\":" + std::to_string(incomplete) +
+               ",\"downloaded\":" + std::to_string(downloaded) + '}';
     }
-    json_ptr reply(json_pack("{s:s, s:O, s:{s:i}}", "action", "scrape", "files", files.get(),
-                             "flags", "min_request_interval", interval * 5));
-    enqueue(id, c, dump_frame(reply.get(), settings_.frame_headroom));
+    frame += "},\"flags\":{\"min_request_interval\":" + std::to_string(interval * 5) + "}}";
+    enqueue(id, c, std::move(frame));
     return;
   }
   if (action_name != "announce") {
-    std::string what = json_is_string(action) ? std::string(action_name) : "undefined";
+    std::string what =
+        action != nullptr && action->kind == json_kind::string ? action_name : "undefined";
     wt_failure(id, c, "invalid action in WS request: " + what, nullptr);
     return;
   }
@@ -570,25 +602,26 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   std::string info_hash;
   std::string peer_id;
   std::string to_peer_id;
-  if (!binary_id(json_object_get(message.get(), "info_hash"), &info_hash)) {
+  if (!binary_id_member(message.get("info_hash"), &info_hash)) {
     return wt_failure(id, c, "invalid info_hash", nullptr);
   }
-  if (!binary_id(json_object_get(message.get(), "peer_id"), &peer_id)) {
+  if (!binary_id_member(message.get("peer_id"), &peer_id)) {
     return wt_failure(id, c, "invalid peer_id", nullptr);
   }
-  json_t* answer = json_object_get(message.get(), "answer");
-  // JavaScript truthiness of `params.answer`, as bittorrent-tracker tests it.
-  const bool has_answer = answer != nullptr && !json_is_null(answer) && !json_is_false(answer) &&
-                          !(json_is_string(answer) && json_string_length(answer) == 0) &&
-                          !(json_is_number(answer) && json_number_value(answer) == 0);
-  if (has_answer && !binary_id(json_object_get(message.get(), "to_peer_id"), &to_peer_id)) {
+  const json_value_text* answer = message.get("answer");
+  const bool has_answer = truthy(answer);
+  if (has_answer && !binary_id_member(message.get("to_peer_id"), &to_peer_id)) {
     return wt_failure(id, c, "invalid `to_peer_id` (required with `answer`)", nullptr);
   }
-  json_t* left = json_object_get(message.get(), "left");
-  const bool seeder = (json_is_number(left) && json_number_value(left) == 0) ||
-                      (json_is_string(left) && string_of(left) == "0");
-  json_t* event_value = json_object_get(message.get(), "event");
-  std::string_view event = json_is_string(event_value) ? string_of(event_value) : "";
+  const json_value_text* left = message.get("left");
+  const bool seeder =
+      left != nullptr && ((left->kind == json_kind::number && json_number_is_zero(left->raw)) ||
+                          (left->kind == json_kind::string && left->raw == "\"0\""));
+  const json_value_text* event_value = message.get("event");
+  std::string event;
+  if (event_value != nullptr && event_value->kind == json_kind::string) {
+    json_string_value(event_value->raw, &event);
+  }
   if (event.empty() || event == "empty") event = "update";
   if (event != "started" && event != "stopped" && event != "completed" && event != "update" &&
       event != "paused") {
@@ -655,22 +688,32 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     }
   }
 
+  // The two ids as JSON text, shared by every frame below.
+  std::string peer_id_json;
+  append_binary(&peer_id_json, peer_id);
+  std::string info_hash_json;
+  append_binary(&info_hash_json, info_hash);
+
   if (!has_answer) {
     uint64_t complete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.complete;
     uint64_t incomplete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.incomplete;
-    json_ptr reply(json_pack("{s:I, s:I, s:s, s:o, s:i}", "complete",
-                             static_cast<json_int_t>(complete), "incomplete",
-                             static_cast<json_int_t>(incomplete), "action", "announce", "info_hash",
-                             binary_json(info_hash), "interval", interval));
-    if (!enqueue(id, c, dump_frame(reply.get(), settings_.frame_headroom))) return;
+    std::string frame(headroom, '\0');
+    frame += "{\"complete\":" + std::to_string(complete) +
+             ",\"incomplete\":" + std::to_string(incomplete) +
+             ",\"action\":\"announce\",\"info_hash\":" + info_hash_json +
+             ",\"interval\":" + std::to_string(interval) + '}';
+    if (!enqueue(id, c, std::move(frame))) return;
   }
 
-  json_t* offers = json_object_get(message.get(), "offers");
-  if (json_is_array(offers) && swarm_it != wt_swarms_.end()) {
-    size_t numwant = std::min(json_array_size(offers), settings_.limits.max_offers);
-    json_t* numwant_value = json_object_get(message.get(), "numwant");
-    if (json_is_integer(numwant_value) && json_integer_value(numwant_value) >= 0) {
-      numwant = std::min(numwant, static_cast<size_t>(json_integer_value(numwant_value)));
+  const json_value_text* offers = message.get("offers");
+  if (offers != nullptr && offers->kind == json_kind::array && swarm_it != wt_swarms_.end()) {
+    std::vector<json_value_text> offer_list = json_array_elements(offers->raw);
+    size_t numwant = std::min(offer_list.size(), settings_.limits.max_offers);
+    const json_value_text* numwant_value = message.get("numwant");
+    long long asked = 0;
+    if (numwant_value != nullptr && numwant_value->kind == json_kind::number &&
+        json_number_to_count(numwant_value->raw, &asked)) {
+      numwant = std::min(numwant, static_cast<size_t>(asked));
     }
     // Copy the targets first: enqueue may close a slow reader and reshape the swarm.
     std::vector<connection_id> targets;
@@ -683,28 +726,30 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         targets.push_back(peer.owner);
       }
     }
-    json_ptr peer_id_json(binary_json(peer_id));
-    json_ptr info_hash_json(binary_json(info_hash));
+    json_object_text offer;
     for (size_t i = 0; i < targets.size(); ++i) {
-      json_t* offer = json_array_get(offers, i);
       connection* target = find(targets[i]);
-      if (target == nullptr || target->closing || !json_is_object(offer)) continue;
+      if (target == nullptr || target->closing || offer_list[i].kind != json_kind::object ||
+          !offer.parse(offer_list[i].raw)) {
+        continue;
+      }
       if (over_memory(text.size())) {
         count_reject(reject_reason::server_busy);
         break;
       }
-      json_ptr relay(json_object());
-      json_object_set_new(relay.get(), "action", json_string("announce"));
-      if (json_t* body = json_object_get(offer, "offer"))
-        json_object_set(relay.get(), "offer", body);
-      if (json_t* offer_id = json_object_get(offer, "offer_id")) {
-        json_object_set(relay.get(), "offer_id", offer_id);
+      std::string frame(headroom, '\0');
+      frame.reserve(headroom + text.size() + 128);
+      frame += "{\"action\":\"announce\"";
+      if (const json_value_text* body = offer.get("offer")) {
+        frame += ",\"offer\":";
+        frame += body->raw;
       }
-      json_object_set(relay.get(), "peer_id", peer_id_json.get());
-      json_object_set(relay.get(), "info_hash", info_hash_json.get());
-      if (enqueue(targets[i], *target, dump_frame(relay.get(), settings_.frame_headroom))) {
-        ++messages_relayed_[1];
+      if (const json_value_text* offer_id = offer.get("offer_id")) {
+        frame += ",\"offer_id\":";
+        frame += offer_id->raw;
       }
+      frame += ",\"peer_id\":" + peer_id_json + ",\"info_hash\":" + info_hash_json + '}';
+      if (enqueue(targets[i], *target, std::move(frame))) ++messages_relayed_[1];
     }
   }
 
@@ -714,17 +759,16 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     connection_id target_id = swarm_it->second.peers[to->second].owner;
     connection* target = find(target_id);
     if (target == nullptr || target->closing) return;
-    json_ptr relay(json_object());
-    json_object_set_new(relay.get(), "action", json_string("announce"));
-    json_object_set(relay.get(), "answer", answer);
-    if (json_t* offer_id = json_object_get(message.get(), "offer_id")) {
-      json_object_set(relay.get(), "offer_id", offer_id);
+    std::string frame(headroom, '\0');
+    frame.reserve(headroom + text.size() + 128);
+    frame += "{\"action\":\"announce\",\"answer\":";
+    frame += answer->raw;
+    if (const json_value_text* offer_id = message.get("offer_id")) {
+      frame += ",\"offer_id\":";
+      frame += offer_id->raw;
     }
-    json_object_set_new(relay.get(), "peer_id", binary_json(peer_id));
-    json_object_set_new(relay.get(), "info_hash", binary_json(info_hash));
-    if (enqueue(target_id, *target, dump_frame(relay.get(), settings_.frame_headroom))) {
-      ++messages_relayed_[1];
-    }
+    frame += ",\"peer_id\":" + peer_id_json + ",\"info_hash\":" + info_hash_json + '}';
+    if (enqueue(target_id, *target, std::move(frame))) ++messages_relayed_[1];
   }
 }
 

@@ -1,0 +1,380 @@
+#include "signalling/json_scan.h"
+
+#include <cstdint>
+
+namespace p2p {
+
+namespace {
+
+int hex_digit(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+bool read_hex4(std::string_view text, size_t at, uint32_t* out) {
+  if (at + 4 > text.size()) return false;
+  uint32_t value = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    int digit = hex_digit(text[at + i]);
+    if (digit < 0) return false;
+    value = (value << 4) | static_cast<uint32_t>(digit);
+  }
+  *out = value;
+  return true;
+}
+
+void append_utf8(std::string* out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out->push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  }
+}
+
+// Length of the valid UTF-8 sequence starting at text[at] (a non-ASCII lead byte), or 0.
+size_t utf8_sequence(std::string_view text, size_t at) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char lead = byte(at);
+  size_t length;
+  uint32_t minimum;
+  uint32_t value;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    minimum = 0x80;
+    value = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    minimum = 0x800;
+    value = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    minimum = 0x10000;
+    value = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (at + length > text.size()) return 0;
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(at + i) & 0xC0) != 0x80) return 0;
+    value = (value << 6) | (byte(at + i) & 0x3F);
+  }
+  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  return length;
+}
+
+class scanner {
+ public:
+  scanner(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  bool at_end() const { return pos_ == text_.size(); }
+  bool peek(char ch) const { return pos_ < text_.size() && text_[pos_] == ch; }
+  void advance() { ++pos_; }
+  size_t position() const { return pos_; }
+  std::string_view slice(size_t from) const { return text_.substr(from, pos_ - from); }
+
+  // A string literal; `decoded` (if not null) receives its UTF-8 value.
+  bool string(std::string* decoded) {
+    if (!peek('"')) return false;
+    ++pos_;
+    while (pos_ < text_.size()) {
+      auto ch = static_cast<unsigned char>(text_[pos_]);
+      if (ch == '"') {
+        ++pos_;
+        return true;
+      }
+      if (ch < 0x20) return false;
+      if (ch == '\\') {
+        if (pos_ + 1 >= text_.size()) return false;
+        char escape = text_[pos_ + 1];
+        pos_ += 2;
+        char simple = 0;
+        switch (escape) {
+          case '"':
+            simple = '"';
+            break;
+          case '\\':
+            simple = '\\';
+            break;
+          case '/':
+            simple = '/';
+            break;
+          case 'b':
+            simple = '\b';
+            break;
+          case 'f':
+            simple = '\f';
+            break;
+          case 'n':
+            simple = '\n';
+            break;
+          case 'r':
+            simple = '\r';
+            break;
+          case 't':
+            simple = '\t';
+            break;
+          case 'u': {
+            uint32_t unit;
+            if (!read_hex4(text_, pos_, &unit)) return false;
+            pos_ += 4;
+            if (unit >= 0xDC00 && unit <= 0xDFFF) return false;  // lone low surrogate
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+              uint32_t low;
+              if (pos_ + 6 > text_.size() || text_[pos_] != '\\' || text_[pos_ + 1] != 'u' ||
+                  !read_hex4(text_, pos_ + 2, &low) || low < 0xDC00 || low > 0xDFFF) {
+                return false;
+              }
+              pos_ += 6;
+              unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+            }
+            if (decoded != nullptr) append_utf8(decoded, unit);
+            continue;
+          }
+          default:
+            return false;
+        }
+        if (decoded != nullptr) decoded->push_back(simple);
+        continue;
+      }
+      if (ch < 0x80) {
+        if (decoded != nullptr) decoded->push_back(static_cast<char>(ch));
+        ++pos_;
+        continue;
+      }
+      size_t length = utf8_sequence(text_, pos_);
+      if (length == 0) return false;
+      if (decoded != nullptr) decoded->append(text_.substr(pos_, length));
+      pos_ += length;
+    }
+    return false;
+  }
+
+  bool digits() {
+    size_t start = pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    return pos_ > start;
+  }
+
+  bool number() {
+    if (peek('-')) ++pos_;
+    if (peek('0')) {
+      ++pos_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (peek('.')) {
+      ++pos_;
+      if (!digits()) return false;
+    }
+    if (peek('e') || peek('E')) {
+      ++pos_;
+      if (peek('+') || peek('-')) ++pos_;
+      if (!digits()) return false;
+    }
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  // Any value; its kind in `kind`.
+  bool value(json_kind* kind, int depth) {
+    if (pos_ >= text_.size()) return false;
+    switch (text_[pos_]) {
+      case '"':
+        *kind = json_kind::string;
+        return string(nullptr);
+      case '{':
+        *kind = json_kind::object;
+        return container('{', '}', depth + 1);
+      case '[':
+        *kind = json_kind::array;
+        return container('[', ']', depth + 1);
+      case 't':
+        *kind = json_kind::true_value;
+        return literal("true");
+      case 'f':
+        *kind = json_kind::false_value;
+        return literal("false");
+      case 'n':
+        *kind = json_kind::null_value;
+        return literal("null");
+      default:
+        *kind = json_kind::number;
+        return number();
+    }
+  }
+
+  bool container(char open, char close, int depth) {
+    if (depth > max_depth_ || !peek(open)) return false;
+    ++pos_;
+    skip_space();
+    if (peek(close)) {
+      ++pos_;
+      return true;
+    }
+    for (;;) {
+      if (open == '{') {
+        if (!string(nullptr)) return false;
+        skip_space();
+        if (!peek(':')) return false;
+        ++pos_;
+        skip_space();
+      }
+      json_kind kind;
+      if (!value(&kind, depth)) return false;
+      skip_space();
+      if (peek(close)) {
+        ++pos_;
+        return true;
+      }
+      if (!peek(',')) return false;
+      ++pos_;
+      skip_space();
+    }
+  }
+
+ private:
+  std::string_view text_;
+  int max_depth_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+bool json_object_text::parse(std::string_view text, int max_depth) {
+  members_.clear();
+  scanner in(text, max_depth);
+  in.skip_space();
+  if (!in.peek('{')) return false;
+  in.advance();
+  in.skip_space();
+  if (in.peek('}')) {
+    in.advance();
+  } else {
+    for (;;) {
+      std::string key;
+      if (!in.string(&key)) return false;
+      in.skip_space();
+      if (!in.peek(':')) return false;
+      in.advance();
+      in.skip_space();
+      size_t start = in.position();
+      json_kind kind;
+      if (!in.value(&kind, 1)) return false;
+      for (const auto& existing : members_) {
+        if (existing.key == key) return false;
+      }
+      members_.push_back(member{std::move(key), json_value_text{kind, in.slice(start)}});
+      in.skip_space();
+      if (in.peek('}')) {
+        in.advance();
+        break;
+      }
+      if (!in.peek(',')) return false;
+      in.advance();
+      in.skip_space();
+    }
+  }
+  in.skip_space();
+  return in.at_end();
+}
+
+const json_value_text* json_object_text::get(std::string_view key) const {
+  for (const auto& m : members_) {
+    if (m.key == key) return &m.value;
+  }
+  return nullptr;
+}
+
+bool json_string_value(std::string_view raw, std::string* out) {
+  out->clear();
+  scanner in(raw, 1);
+  return in.string(out) && in.at_end();
+}
+
+std::vector<json_value_text> json_array_elements(std::string_view raw) {
+  std::vector<json_value_text> out;
+  scanner in(raw, 1 << 20);
+  if (!in.peek('[')) return out;
+  in.advance();
+  in.skip_space();
+  if (in.peek(']')) return out;
+  for (;;) {
+    size_t start = in.position();
+    json_kind kind;
+    if (!in.value(&kind, 0)) return {};
+    out.push_back(json_value_text{kind, in.slice(start)});
+    in.skip_space();
+    if (!in.peek(',')) break;
+    in.advance();
+    in.skip_space();
+  }
+  return out;
+}
+
+void json_append_string(std::string* out, std::string_view utf8) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : utf8) {
+    auto byte = static_cast<unsigned char>(ch);
+    if (byte == '"' || byte == '\\') {
+      out->push_back('\\');
+      out->push_back(ch);
+    } else if (byte < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[byte >> 4]);
+      out->push_back(kHex[byte & 0xF]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+  out->push_back('"');
+}
+
+bool json_number_is_zero(std::string_view raw) {
+  size_t i = 0;
+  if (i < raw.size() && raw[i] == '-') ++i;
+  bool any_digit = false;
+  for (; i < raw.size() && raw[i] != 'e' && raw[i] != 'E'; ++i) {
+    if (raw[i] == '.') continue;
+    if (raw[i] != '0') return false;
+    any_digit = true;
+  }
+  return any_digit;
+}
+
+bool json_number_to_count(std::string_view raw, long long* out) {
+  if (raw.empty() || raw.size() > 18) return false;
+  long long value = 0;
+  for (char ch : raw) {
+    if (ch < '0' || ch > '9') return false;
+    value = value * 10 + (ch - '0');
+  }
+  *out = value;
+  return true;
+}
+
+}  // namespace p2p

@@ -1,0 +1,86 @@
+#include "signalling/json_scan.h"
+
+#include <string>
+
+#include "third_party/cmocka.hpp"
+
+namespace {
+
+void valid_objects(void**) {
+  p2p::json_object_text o;
+  assert_true(
+      o.parse(R"( {"a":1,"b":"x\u00e9\n","c":{"d":[1,-2.5e+3,true,false,null,{}]},"e":[]} )"));
+  assert_int_equal(o.size(), 4);
+  assert_true(o.get("a")->kind == p2p::json_kind::number);
+  assert_true(o.get("c")->raw == R"({"d":[1,-2.5e+3,true,false,null,{}]})");
+  std::string value;
+  assert_true(p2p::json_string_value(o.get("b")->raw, &value));
+  assert_true(value == "x\xC3\xA9\n");
+  assert_int_equal(p2p::json_array_elements(R"([1, "two" ,{"3":3}])").size(), 3);
+  assert_true(o.parse("{}"));
+  assert_true(o.parse(R"({"k\u0000":"\ud83d\ude00"})"));
+  assert_true(p2p::json_string_value(o.get(std::string("k\0", 2))->raw, &value));
+  assert_true(value == "\xF0\x9F\x98\x80");
+}
+
+void invalid_texts(void**) {
+  const char* bad[] = {
+      "",
+      "[]",
+      "{",
+      "{\"a\"}",
+      "{\"a\":}",
+      "{\"a\":1,}",
+      "{a:1}",
+      "{\"a\":01}",
+      "{\"a\":1.}",
+      "{\"a\":-}",
+      "{\"a\":tru}",
+      "{\"a\":1} x",
+      "{\"a\":\"\x01\"}",
+      "{\"a\":\"\\x\"}",
+      "{\"a\":\"\\ud800\"}",
+      "{\"a\":\"\\udc00\"}",
+      "{\"a\":\"\xC0\xAF\"}",
+      "{\"a\":\"\xED\xA0\x80\"}",
+      "{\"a\":\"\xF5\x80\x80\x80\"}",
+      "{\"a\":1,\"a\":2}",
+      "{\"a\":[1 2]}",
+      "{\"a\":\"unterminated}",
+  };
+  p2p::json_object_text o;
+  for (const char* text : bad) {
+    if (o.parse(text)) fail_msg("accepted: %s", text);
+  }
+  std::string deep = "{\"a\":";
+  for (int i = 0; i < 40; ++i) deep += "[";
+  for (int i = 0; i < 40; ++i) deep += "]";
+  deep += "}";
+  assert_false(o.parse(deep, 32));
+  assert_true(o.parse(deep, 64));
+}
+
+void writing_and_numbers(void**) {
+  std::string out;
+  p2p::json_append_string(&out, std::string("a\"\\\x01\xC3\xA9", 6));
+  assert_string_equal(out.c_str(), "\"a\\\"\\\\\\u0001\xC3\xA9\"");
+  assert_true(p2p::json_number_is_zero("0"));
+  assert_true(p2p::json_number_is_zero("-0.000e7"));
+  assert_false(p2p::json_number_is_zero("0.001"));
+  long long n = 0;
+  assert_true(p2p::json_number_to_count("42", &n));
+  assert_int_equal(n, 42);
+  assert_false(p2p::json_number_to_count("-1", &n));
+  assert_false(p2p::json_number_to_count("1e3", &n));
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(valid_objects),
+      cmocka_unit_test(invalid_texts),
+      cmocka_unit_test(writing_and_numbers),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
