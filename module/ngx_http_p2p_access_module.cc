@@ -15,6 +15,7 @@ extern "C" {
 
 #include "module/access/access_token.h"
 #include "module/access/country_rule.h"
+#include "module/access/keyed_hmac.h"
 #include "module/access/origin_allowlist.h"
 
 extern "C" {
@@ -319,6 +320,8 @@ char* set_value_list(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
   return NGX_CONF_OK;
 }
 
+void destroy_keyed_hmac(void* data) { delete static_cast<p2p::keyed_hmac_sha256*>(data); }
+
 // p2p_token_key / p2p_session_key <id> <secret>: repeated to hold several keys.
 char* set_key(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
   auto** field = reinterpret_cast<ngx_array_t**>(static_cast<char*>(conf) + cmd->offset);
@@ -350,7 +353,19 @@ char* set_key(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
   }
   auto* key = static_cast<p2p::hmac_key*>(ngx_array_push(*field));
   if (key == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
-  *key = p2p::hmac_key{id, secret};
+  *key = p2p::hmac_key{id, secret, nullptr};
+  // The key schedule lives as long as the configuration: freed by the pool's cleanup.
+  ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(cf->pool, 0);
+  if (cleanup == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
+  try {
+    auto* precomputed = new p2p::keyed_hmac_sha256(secret);
+    cleanup->handler = destroy_keyed_hmac;
+    cleanup->data = precomputed;
+    key->precomputed = precomputed;
+  } catch (const std::exception& e) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "key \"%V\": %s", &args[1], e.what());
+    return static_cast<char*>(NGX_CONF_ERROR);
+  }
   return NGX_CONF_OK;
 }
 

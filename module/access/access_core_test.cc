@@ -8,6 +8,7 @@
 
 #include "module/access/access_token.h"
 #include "module/access/country_rule.h"
+#include "module/access/keyed_hmac.h"
 #include "module/access/origin_allowlist.h"
 #include "third_party/cmocka.hpp"
 
@@ -204,6 +205,34 @@ void cache_skips_only_the_signature(void**) {
                    int(p2p::access_verdict::bad_signature));
 }
 
+void keyed_hmac_equals_one_shot(void**) {
+  for (size_t key_len : {0, 1, 16, 63, 64, 65, 200}) {
+    std::string secret(key_len, 'k');
+    for (size_t i = 0; i < key_len; ++i) secret[i] = char(i * 7 + 1);
+    p2p::keyed_hmac_sha256 keyed(secret);
+    for (size_t msg_len : {0, 1, 55, 64, 100, 2048}) {
+      std::string message(msg_len, 'm');
+      assert_true(keyed.compute(message) == p2p::hmac_sha256(secret, message));
+    }
+  }
+  // RFC 4231 test case 2.
+  p2p::keyed_hmac_sha256 jefe("Jefe");
+  assert_string_equal(p2p::to_hex(jefe.compute("what do ya want for nothing?")).c_str(),
+                      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Tokens verify the same with and without the precomputed key.
+  p2p::keyed_hmac_sha256 precomputed(kKey.secret);
+  const p2p::hmac_key fast{kKey.id, kKey.secret, &precomputed};
+  p2p::access_token_claims c;
+  c.expires = 2000000000;
+  c.scope = "/*";
+  assert_string_equal(p2p::mint_access_token(fast, c).c_str(),
+                      p2p::mint_access_token(kKey, c).c_str());
+  const p2p::hmac_key_ring fast_ring{&fast, 1};
+  assert_int_equal(int(p2p::verify_access_token(p2p::mint_access_token(kKey, c), fast_ring, "/a",
+                                                "127.0.0.1", 1900000000, 0, nullptr)),
+                   int(p2p::access_verdict::ok));
+}
+
 void scopes(void**) {
   assert_true(p2p::scope_matches("/a/b.m3u8", "/a/b.m3u8"));
   assert_false(p2p::scope_matches("/a/b.m3u8", "/a/b.m3u8x"));
@@ -299,6 +328,7 @@ int main() {
       cmocka_unit_test(skew_applies_both_ways),
       cmocka_unit_test(every_single_byte_change_is_refused),
       cmocka_unit_test(cache_skips_only_the_signature),
+      cmocka_unit_test(keyed_hmac_equals_one_shot),
       cmocka_unit_test(scopes),
       cmocka_unit_test(ip_bindings),
       cmocka_unit_test(domains),

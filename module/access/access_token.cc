@@ -7,6 +7,7 @@
 
 #include "common/base64url.h"
 #include "common/hmac_sha256.h"
+#include "module/access/keyed_hmac.h"
 
 namespace p2p {
 namespace {
@@ -184,13 +185,17 @@ bool credential_claims_valid(const session_credential_claims& c) {
          (c.session_id.empty() || session_id_valid(c.session_id));
 }
 
+sha256_digest mac_of(const hmac_key& key, std::string_view message) {
+  return key.precomputed ? key.precomputed->compute(message) : hmac_sha256(key.secret, message);
+}
+
 std::string sign(std::string_view version, const hmac_key& key, std::string_view claim_text) {
   std::string out(version);
   out += '.';
   out += key.id;
   out += '.';
   out += base64url_encode(claim_text);
-  auto mac = hmac_sha256(key.secret, out);
+  auto mac = mac_of(key, out);
   out += '.';
   out += base64url_encode(mac.data(), mac.size());
   return out;
@@ -220,7 +225,7 @@ access_verdict check_signed(std::string_view version, std::string_view text,
     return access_verdict::malformed;
   const hmac_key* key = keys.find(key_id);
   if (!key) return access_verdict::unknown_key;
-  auto mac = hmac_sha256(key->secret, text.substr(0, third));
+  auto mac = mac_of(*key, text.substr(0, third));
   if (!constant_time_equal(*decoded_signature,
                            std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
     return access_verdict::bad_signature;

@@ -23,9 +23,13 @@ namespace p2p {
 constexpr size_t kMaxAccessTokenLength = 2048;
 constexpr size_t kMinSecretLength = 16;
 
+class keyed_hmac_sha256;
+
 struct hmac_key {
   std::string_view id;
   std::string_view secret;
+  // Optional key schedule of `secret` (keyed_hmac.h), for verifiers on a hot path.
+  const keyed_hmac_sha256* precomputed = nullptr;
 };
 
 // The keys a verifier accepts (several during a rotation); the first one signs.
