@@ -98,7 +98,8 @@ enum class hints_state { buffering, hashing, ready, passthrough };
 struct hints_work {
   std::string body;
   p2p::session_hints hints;
-  std::string memo_key;  // empty: not memoised
+  std::string memo_key;    // empty: not memoised
+  std::string swarm_path;  // what swarm ids derive from
   p2p::manifest_kind kind = p2p::manifest_kind::unknown;
   p2p::manifest_options options;
   std::vector<p2p::media_item> items;
@@ -697,16 +698,12 @@ void evaluate_hints(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) 
   if (hints.content_id.empty()) hints.content_id = path.substr(0, path.rfind('/') + 1);
   std::string swarm_base = eval_value(r, conf->swarm_id);
   if (!swarm_base.empty()) path = swarm_base;
-  hints.swarm_base_id = p2p::swarm_id(hints.customer_id, path, "");
+  w.swarm_path = path;
   hints.distributor_url = eval_value(r, conf->distributor);
   hints.tracker_url = eval_value(r, conf->tracker);
   hints.signalling_url = eval_value(r, conf->signalling);
   hints.analytics_url = eval_value(r, conf->analytics);
   hints.credential = eval_value(r, conf->credential);
-  std::string customer = hints.customer_id;
-  hints.rendition_swarm_id = [customer, path](std::string_view key) {
-    return p2p::swarm_id(customer, path, key);
-  };
   if (conf->memo_ttl > 0) {
     w.memo_key = uri;
     for (const std::string* v :
@@ -725,6 +722,12 @@ void evaluate_hints(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) 
 ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
   auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
   hints_work& w = *ctx->work;
+  // Swarm ids cost a SHA-256 each: computed only when the memo could not answer.
+  w.hints.swarm_base_id = p2p::swarm_id(w.hints.customer_id, w.swarm_path, "");
+  w.hints.rendition_swarm_id = [customer = w.hints.customer_id,
+                                path = w.swarm_path](std::string_view key) {
+    return p2p::swarm_id(customer, path, key);
+  };
   size_t next = 0;
   bool settled = true;
   for (const auto& job : w.jobs)
