@@ -1,6 +1,7 @@
 // p2p-signalling: the libwebsockets glue around signalling_core. One protocol callback
 // (after lws' minimal-ws-server-ring): per-session struct, frames written only on
 // LWS_CALLBACK_SERVER_WRITEABLE from the core's bounded per-connection queue.
+#include <ev.h>
 #include <libwebsockets.h>
 #include <sys/socket.h>
 
@@ -315,7 +316,24 @@ int main(int argc, char** argv) {
   info.options =
       LWS_SERVER_OPTION_DISABLE_IPV6 * (state.config.listen.find(':') == std::string::npos);
   info.timeout_secs = 10;
+  // libev (epoll) as a loop we own: poll(2) over every socket on each wakeup was most of
+  // the daemon's CPU at a few hundred connections. Owning the loop lets us run one
+  // iteration at a time and handle signals between iterations.
+  struct ev_loop* loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+  void* foreign_loops[1] = {loop};
+  if (loop != nullptr) {
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign_loops;
+  }
   lws_context* context = lws_create_context(&info);
+  if (context == nullptr && loop != nullptr) {
+    lwsl_warn("libev event loop unavailable (libwebsockets-evlib-ev?), using poll\n");
+    ev_loop_destroy(loop);
+    loop = nullptr;
+    info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_LIBEV);
+    info.foreign_loops = nullptr;
+    context = lws_create_context(&info);
+  }
   if (context == nullptr) {
     std::fprintf(stderr, "p2p-signalling: cannot listen on %s:%d\n", state.config.listen.c_str(),
                  state.config.port);
@@ -336,7 +354,11 @@ int main(int argc, char** argv) {
   lwsl_user("p2p-signalling listening on %s:%d\n", state.config.listen.c_str(), state.config.port);
   int64_t drain_deadline = 0;
   while (true) {
-    if (lws_service(context, 0) < 0) break;
+    if (loop != nullptr) {
+      ev_run(loop, EVRUN_ONCE);
+    } else if (lws_service(context, 0) < 0) {
+      break;
+    }
     if (g_reload.exchange(false)) reload();
     if (g_terminate && !core.draining()) {
       lwsl_user("draining %zu connections\n", core.connection_count());
@@ -347,6 +369,7 @@ int main(int argc, char** argv) {
   }
   lws_sul_schedule(context, 0, &state.tick_timer, on_tick, LWS_SET_TIMER_USEC_CANCEL);
   lws_context_destroy(context);
+  if (loop != nullptr) ev_loop_destroy(loop);
   lwsl_user("stopped\n");
   return 0;
 }
