@@ -18,6 +18,7 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <memory>
@@ -104,7 +105,8 @@ struct hints_work {
   p2p::manifest_options options;
   std::vector<p2p::media_item> items;
   std::vector<p2p::segment_hash_job> jobs;  // one per item; done or not
-  std::vector<bool> job_hashable;
+  std::atomic<size_t> next_job{0};  // claimed by thread pool tasks
+  ngx_uint_t tasks_outstanding = 0;  // event loop only
 };
 
 struct hints_ctx {
@@ -783,10 +785,13 @@ struct hash_task_ctx {
 };
 
 void hash_task_handler(void* data, ngx_log_t*) {
-  // Runs in a thread pool thread: touches only the jobs, never nginx state.
+  // Runs in a thread pool thread: touches only the jobs it claims, never nginx state.
   auto* task = static_cast<hash_task_ctx*>(data);
-  for (auto& job : task->work->jobs)
-    if (job.result == p2p::segment_hash_result::pending) p2p::hash_segment(&job);
+  std::vector<p2p::segment_hash_job>& jobs = task->work->jobs;
+  for (size_t i = task->work->next_job.fetch_add(1); i < jobs.size();
+       i = task->work->next_job.fetch_add(1)) {
+    if (jobs[i].result == p2p::segment_hash_result::pending) p2p::hash_segment(&jobs[i]);
+  }
 }
 
 void hash_task_done(ngx_event_t* ev) {
@@ -795,6 +800,7 @@ void hash_task_done(ngx_event_t* ev) {
   ngx_connection_t* c = r->connection;
   ngx_http_set_log_request(c->log, r);
   r->main->blocked--;
+  if (--task->work->tasks_outstanding > 0) return;  // the last task to finish goes on
   r->aio = 0;
   auto* ctx = static_cast<hints_ctx*>(ngx_http_get_module_ctx(r, ngx_http_p2p_hints_module));
   if (ctx && ctx->state == hints_state::hashing) {
@@ -848,19 +854,28 @@ size_t plan_hashes(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) {
   return pending;
 }
 
-ngx_int_t start_hashing(ngx_http_request_t* r, hints_loc_conf* conf, hints_ctx* ctx) {
-  ngx_thread_task_t* task = ngx_thread_task_alloc(r->pool, sizeof(hash_task_ctx));
-  if (task == nullptr) return NGX_ERROR;
-  auto* tctx = static_cast<hash_task_ctx*>(task->ctx);
-  tctx->request = r;
-  tctx->work = ctx->work;
-  task->handler = hash_task_handler;
-  task->event.data = tctx;
-  task->event.handler = hash_task_done;
-  if (ngx_thread_task_post(conf->thread_pool, task) != NGX_OK) return NGX_ERROR;
+// Segments are hashed by up to this many thread pool tasks at once, each claiming the
+// next unhashed segment, so a manifest with many new segments uses every core.
+constexpr size_t kMaxHashTasks = 4;
+
+ngx_int_t start_hashing(ngx_http_request_t* r, hints_loc_conf* conf, hints_ctx* ctx,
+                        size_t pending) {
+  size_t tasks = pending < kMaxHashTasks ? pending : kMaxHashTasks;
   ctx->state = hints_state::hashing;
-  r->main->blocked++;
-  r->aio = 1;
+  for (size_t i = 0; i < tasks; ++i) {
+    ngx_thread_task_t* task = ngx_thread_task_alloc(r->pool, sizeof(hash_task_ctx));
+    if (task == nullptr) return i ? NGX_OK : NGX_ERROR;
+    auto* tctx = static_cast<hash_task_ctx*>(task->ctx);
+    tctx->request = r;
+    tctx->work = ctx->work;
+    task->handler = hash_task_handler;
+    task->event.data = tctx;
+    task->event.handler = hash_task_done;
+    if (ngx_thread_task_post(conf->thread_pool, task) != NGX_OK) return i ? NGX_OK : NGX_ERROR;
+    ctx->work->tasks_outstanding++;
+    r->main->blocked++;
+    r->aio = 1;
+  }
   return NGX_OK;
 }
 
@@ -940,8 +955,9 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in, hints_ctx* ctx) {
     return pass_through(r, ctx, nullptr);
   }
   w.items = std::move(list.items);
-  if (plan_hashes(r, conf, w) > 0) {
-    if (start_hashing(r, conf, ctx) != NGX_OK) return NGX_ERROR;
+  size_t pending = plan_hashes(r, conf, w);
+  if (pending > 0) {
+    if (start_hashing(r, conf, ctx, pending) != NGX_OK) return NGX_ERROR;
     return NGX_OK;
   }
   return finish(r, ctx);
