@@ -89,8 +89,22 @@ end
 LUA
 done
 
+worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$worker/stat"; }
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+# Prints "req/s worker-CPU-microseconds-per-request" for one wrk round. On a shared
+# machine req/s swings with the neighbours' load; the worker's CPU time per request
+# hardly does, so both are reported.
 rate() {
-  wrk -t1 -c"$connections" -d"${duration}s" "$@" | awk '/^Requests\/sec:/ {print $2}'
+  local before after out
+  before=$(cpu_ticks)
+  out=$(wrk -t1 -c"$connections" -d"${duration}s" "$@")
+  after=$(cpu_ticks)
+  awk -v ticks=$((after - before)) -v tick_us="$tick_us" '
+    /^Requests\/sec:/ { rps = $2 }
+    / requests in / { n = $1 }
+    END { printf "%s %.2f\n", rps, (n > 0 ? ticks * tick_us / n : 0) }' <<<"$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 log_start=$(stat -c %s "$prefix/logs/error.log")
@@ -101,24 +115,32 @@ for ((i = 0; i < rounds; i++)); do
   control_rates+=("$(rate -s "$prefix/distinct-plain.lua" "http://127.0.0.1:$port")")
   distinct_rates+=("$(rate -s "$prefix/distinct-token.lua" "http://127.0.0.1:$port")")
 done
-plain=$(printf '%s\n' "${plain_rates[@]}" | median)
-checked=$(printf '%s\n' "${token_rates[@]}" | median)
-distinct=$(printf '%s\n' "${distinct_rates[@]}" | median)
-control=$(printf '%s\n' "${control_rates[@]}" | median)
+field() { printf '%s\n' "$@" | awk -v f="$field_index" '{print $f}'; }
+field_index=1
+plain=$(field "${plain_rates[@]}" | median)
+checked=$(field "${token_rates[@]}" | median)
+distinct=$(field "${distinct_rates[@]}" | median)
+control=$(field "${control_rates[@]}" | median)
+field_index=2
+plain_cpu=$(field "${plain_rates[@]}" | median)
+checked_cpu=$(field "${token_rates[@]}" | median)
+distinct_cpu=$(field "${distinct_rates[@]}" | median)
+control_cpu=$(field "${control_rates[@]}" | median)
 echo "segment ${segment_bytes} bytes, 1 worker, wrk -t1 -c${connections}, ${rounds} x ${duration}s rounds"
-echo "without token check: ${plain} req/s   (rounds: ${plain_rates[*]})"
-echo "with token check:    ${checked} req/s   (rounds: ${token_rates[*]})"
+echo "without token check: ${plain} req/s, worker CPU ${plain_cpu} us/request   (rounds: $(field_index=1 field "${plain_rates[@]}" | tr '\n' ' '))"
+echo "with token check:    ${checked} req/s, worker CPU ${checked_cpu} us/request   (rounds: $(field_index=1 field "${token_rates[@]}" | tr '\n' ' '))"
 # Rounds run back to back in pairs; the median of the per-pair ratios is the figure,
 # since the load of a shared machine drifts more between pairs than within one.
 ratio=$(for ((i = 0; i < rounds; i++)); do
-  awk -v a="${token_rates[$i]}" -v b="${plain_rates[$i]}" 'BEGIN { printf "%.4f\n", a / b }'
+  awk -v a="${token_rates[$i]%% *}" -v b="${plain_rates[$i]%% *}" 'BEGIN { printf "%.4f\n", a / b }'
 done | median)
 awk -v a="$checked" -v b="$plain" 'BEGIN { printf "ratio of the medians: %.3f\n", a / b }'
 awk -v r="$ratio" 'BEGIN { printf "ratio (median of paired rounds): %.3f (goal >= 0.9): %s\n", r, (r >= 0.9 ? "met" : "NOT met") }'
+awk -v a="$plain_cpu" -v b="$checked_cpu" 'BEGIN { printf "ratio of worker CPU per request (plain / checked, load-independent): %.3f\n", (b > 0 ? a / b : 0) }'
 echo "worst case, 1000 distinct tokens (HMAC on nearly every request):"
-echo "  without check, same wrk script: ${control} req/s   (rounds: ${control_rates[*]})"
-echo "  with token check:               ${distinct} req/s   (rounds: ${distinct_rates[*]})"
-awk -v a="$distinct" -v b="$control" 'BEGIN { printf "  ratio: %.3f (for the record, no goal)\n", a / b }'
+echo "  without check, same wrk script: ${control} req/s, worker CPU ${control_cpu} us/request"
+echo "  with token check:               ${distinct} req/s, worker CPU ${distinct_cpu} us/request"
+awk -v a="$distinct" -v b="$control" -v c="$control_cpu" -v d="$distinct_cpu" 'BEGIN { printf "  ratio: %.3f, CPU ratio %.3f (for the record, no goal)\n", a / b, (d > 0 ? c / d : 0) }'
 if tail -c +"$((log_start + 1))" "$prefix/logs/error.log" | grep -q "p2p access denied"; then
   echo "error: requests were denied during the run" >&2
   exit 1
