@@ -200,7 +200,7 @@ void data_channel::sent(size_t size) {
   size_t before = buffered_amount_.fetch_sub(size);
   size_t after = before - size;
   size_t threshold = low_threshold_;
-  if (before > threshold && after <= threshold) {
+  if (before > threshold && after <= threshold && state_ != channel_state::closed) {
     std::function<void()> handler;
     {
       std::lock_guard<std::mutex> lock(handlers_mutex_);
@@ -594,14 +594,15 @@ void peer_connection::fail(const std::string& reason) {
     std::lock_guard<std::mutex> lock(text_mutex_);
     error_ = reason;
   }
-  tear_down();
+  // State first: channel close callbacks that follow then see why.
   set_state(peer_state::failed);
+  tear_down();
 }
 
 void peer_connection::close_on_loop() {
   if (state_ == peer_state::closed || state_ == peer_state::failed) return;
-  tear_down();
   set_state(peer_state::closed);
+  tear_down();
 }
 
 void peer_connection::tear_down() {

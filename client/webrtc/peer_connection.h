@@ -144,7 +144,9 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // "local -> remote" addresses of the selected ICE pair (empty before connected).
   std::string selected_pair() const;
 
-  // Closes every channel and the connection; on_state(closed) follows.
+  // Closes every channel and the connection; on_state(closed) and the channels'
+  // on_closed run before it returns, and no callback of this connection or its channels
+  // runs after it returns (so objects the callbacks use may go away then).
   void close();
 
  private:

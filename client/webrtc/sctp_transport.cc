@@ -323,11 +323,9 @@ void sctp_transport::read_messages() {
     socklen_t from_length = 0;
     ssize_t size = usrsctp_recvv(socket_, buffer, sizeof buffer, nullptr, &from_length, &info,
                                  &info_length, &info_type, &flags);
-    if (size < 0) return;  // EWOULDBLOCK, or not connected yet
-    if (size == 0) {
-      change_state(transport_state::closed);
-      return;
-    }
+    // < 0: EWOULDBLOCK, or not connected yet. 0 is not the end of the association (that
+    // comes as SCTP_ASSOC_CHANGE): usrsctp also returns it around stream resets.
+    if (size <= 0) return;
     if (flags & MSG_NOTIFICATION) {
       partial_notification_.insert(partial_notification_.end(), buffer, buffer + size);
       if (flags & MSG_EOR) {
