@@ -600,6 +600,15 @@ void set_token_cookie(ngx_http_request_t* r, const access_loc_conf* lcf, std::st
   std::string header(view(lcf->token_cookie));
   header += '=';
   header += token;
+  // After an internal redirect (index, try_files) the access phase runs again for the
+  // same response: set the cookie once.
+  for (ngx_list_part_t* part = &r->headers_out.headers.part; part; part = part->next) {
+    auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+    for (ngx_uint_t i = 0; i < part->nelts; ++i)
+      if (h[i].hash != 0 && view(h[i].key) == "Set-Cookie" &&
+          view(h[i].value).substr(0, header.size() + 1) == header + ";")
+        return;
+  }
   header += "; Path=" + path + "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Lax";
 #if (NGX_HTTP_SSL)
   if (r->connection->ssl) header += "; Secure";

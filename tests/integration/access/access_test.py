@@ -127,6 +127,11 @@ location /vod/ {
     set $p2p_content "vod-film";
     add_header X-P2P-Credential $p2p_session_credential always;
 }
+location /index-redirect/ {
+    p2p_token $arg_token;
+    p2p_token_cookie p2p_token;
+    index index.m3u8;
+}
 location /live/ {
     p2p_token $arg_token;
     location /live/free/ { p2p_token off; }
@@ -224,6 +229,11 @@ def token_cases(s):
          log="token malformed")
     case(s, "oversized header token", "/vod/film/seg-0.ts", 403,
          headers={"X-P2P-Token": "t1." + "x" * 6000}, log="token malformed")
+    index_token = mint("k2024", "/index-redirect/*")
+    case(s, "one cookie after an internal redirect (index)",
+         "/index-redirect/?token=" + index_token, 200,
+         check=lambda r: [] if len(r.header_all("Set-Cookie")) == 1 else
+         ["Set-Cookie: %r" % r.header_all("Set-Cookie")])
     case(s, "p2p_token off lifts an inherited requirement", "/live/free/a.txt", 200)
     case(s, "configurable status and level", "/status-404/film/a" + q + film, 404,
          log="[notice]")
@@ -536,6 +546,7 @@ def main():
     write_hls(s, "live/ch1")
     write_hls(s, "rotated/film")
     write_hls(s, "live/ch1/x")
+    write_hls(s, "index-redirect")
     for folder in ("embed", "embed-open", "geo-allow", "geo-deny", "geo-strict", "all",
                    "p2p/tracker", "status-404/film", "live/free"):
         s.write_file("html/%s/a.txt" % folder, "ok\n")
