@@ -148,8 +148,8 @@ bool scope_char_valid(unsigned char c) { return c >= 0x20 && c != 0x7f; }
 // must be present; nothing else is allowed, so every claim set has one encoding.
 struct claim_slot {
   std::string_view name;
-  bool required;
   std::string_view value;
+  bool required;
   bool present;
 };
 
@@ -332,11 +332,11 @@ std::string mint_session_credential(const hmac_key& key, const session_credentia
 }
 
 bool parse_access_token_claims(std::string_view text, access_token_claims* out) {
-  claim_slot slots[] = {{"exp", true, {}, false},
-                        {"nbf", false, {}, false},
-                        {"scope", true, {}, false},
-                        {"ip", false, {}, false},
-                        {"sid", false, {}, false}};
+  claim_slot slots[] = {{"exp", {}, true, false},
+                        {"nbf", {}, false, false},
+                        {"scope", {}, true, false},
+                        {"ip", {}, false, false},
+                        {"sid", {}, false, false}};
   if (!split_claims(text, slots, 5)) return false;
   access_token_claims c;
   if (!parse_seconds(slots[0].value, &c.expires)) return false;
@@ -354,7 +354,7 @@ bool parse_access_token_claims(std::string_view text, access_token_claims* out) 
 
 bool parse_session_credential_claims(std::string_view text, session_credential_claims* out) {
   claim_slot slots[] = {
-      {"exp", true, {}, false}, {"content", true, {}, false}, {"sid", false, {}, false}};
+      {"exp", {}, true, false}, {"content", {}, true, false}, {"sid", {}, false, false}};
   if (!split_claims(text, slots, 3)) return false;
   session_credential_claims c;
   if (!parse_seconds(slots[0].value, &c.expires)) return false;
