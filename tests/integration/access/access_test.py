@@ -425,6 +425,60 @@ location / { p2p_token $http_x_p2p_token; empty_gif; }
     report("shared vectors through nginx (%d checks)" % checked, problems)
 
 
+def hints_end_to_end(module):
+    """Token -> manifest rewritten by the hints filter carrying $p2p_session_credential ->
+    the credential opens the P2P endpoint; ffmpeg still plays over HTTP."""
+    http = "p2p_hints_cache_zone hints:1m;\n" + MAIN_CONFIG
+    config = r"""
+root $TEST_NGINX_HTML_DIR;
+location /show/ {
+    p2p_token $arg_token $cookie_p2p_token;
+    p2p_token_cookie p2p_token;
+    p2p_hints on;
+    p2p_hints_hash off;
+    p2p_hints_content_id show-7;
+    p2p_hints_tracker /p2p/tracker/;
+    p2p_session_content show-7;
+    p2p_hints_credential $p2p_session_credential;
+}
+location /p2p/tracker/ {
+    p2p_session_require $http_x_p2p_credential;
+    add_header X-Content $p2p_session_content always;
+}
+"""
+    s = h.NginxServer(module=module, config=config, http_config=http)
+    write_hls(s, "show/low")
+    s.write_file("html/show/master.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=300000\n"
+                 "low/index.m3u8\n")
+    s.write_file("html/p2p/tracker/init", "{}\n")
+    token = mint("k2025", "/show/*", sid="viewer-9")
+    with s:
+        problems = []
+        r = s.get("/show/master.m3u8?token=" + token)
+        m = re.search(r'^#EXT-X-SESSION-DATA:DATA-ID="org\.p2p\.credential",VALUE="(c1\.[^"]+)"$',
+                      r.text, re.M)
+        if r.status != 200 or not m:
+            problems.append("manifest %d without a credential:\n%s" % (r.status, r.text[:600]))
+        else:
+            credential = m.group(1)
+            tokens_seen.add(credential)
+            r2 = s.get("/p2p/tracker/init", headers={"X-P2P-Credential": credential})
+            if r2.status != 200 or r2.header("X-Content") != "show-7":
+                problems.append("tracker with the manifest's credential: %d %r" %
+                                (r2.status, r2.header("X-Content")))
+        if s.get("/p2p/tracker/init").status != 403:
+            problems.append("tracker without a credential was not refused")
+        if s.get("/show/master.m3u8").status != 403:
+            problems.append("manifest without a token was not refused")
+        url = "http://127.0.0.1:%d/show/master.m3u8?token=%s" % (s.port, token)
+        out = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-c", "copy",
+                              "-f", "null", "-"], capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            problems.append("ffmpeg on the rewritten master playlist: " + out.stderr[-600:])
+        problems += check_no_secrets(s)
+        report("hints filter carries $p2p_session_credential; it opens the tracker", problems)
+
+
 GEOIP2_MODULE = "/usr/lib/nginx/modules/ngx_http_geoip2_module.so"
 
 
@@ -560,6 +614,7 @@ def main():
         report("no token, credential or secret in the error log", check_no_secrets(s))
     vector_cases(module)
     geoip2_cases(module)
+    hints_end_to_end(module)
     config_error_cases(module)
     print("%d passed, %d failed" % (results["passed"], results["failed"]))
     return 1 if results["failed"] or not results["passed"] else 0
