@@ -1,6 +1,7 @@
 // HLS (RFC 8216 / 8216bis) side of the manifest rewriter: a line scanner that lists
 // the hashable items and records where the hint lines go. Lines it does not need are
 // never parsed, so they are copied exactly as they came.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -206,6 +207,12 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
     return {rewrite_status::malformed, "NUL byte in playlist"};
   }
   const bool media = kind == manifest_kind::hls_media;
+  if (media) {
+    // A segment takes at least ~24 bytes (EXTINF line + URI line): one allocation each.
+    size_t expected = std::min(options.max_items, bytes.size() / 24 + 1);
+    plan.items.reserve(expected);
+    if (with_insertions) plan.insertions.reserve(expected + 1);
+  }
   std::vector<attribute> attrs;
   playlist_variables variables;
   std::string substituted;
@@ -294,6 +301,8 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
       continue;
     }
 
+    // Only URI lines and a few EXT-X- tags matter here; everything else is copied as is.
+    if (line[0] == '#' && !starts_with(line, "#EXT-X-")) continue;
     if (is_tag(line, "#EXT-X-STREAM-INF") || is_tag(line, "#EXT-X-I-FRAME-STREAM-INF")) {
       return {rewrite_status::malformed,
               line_reason("master tag in a media playlist", line_number)};

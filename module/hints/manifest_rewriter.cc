@@ -11,10 +11,14 @@ namespace manifest_detail {
 
 void output_sink::put_hex(const sha256_digest& digest) {
   static const char kHex[] = "0123456789abcdef";
-  for (uint8_t byte : digest) {
-    put(kHex[byte >> 4]);
-    put(kHex[byte & 0x0f]);
+  if (buffer_ != nullptr) {
+    char* out = buffer_ + size_;
+    for (uint8_t byte : digest) {
+      *out++ = kHex[byte >> 4];
+      *out++ = kHex[byte & 0x0f];
+    }
   }
+  size_ += 2 * digest.size();
 }
 
 void output_sink::put_decimal(uint64_t value) {
@@ -219,6 +223,20 @@ const char* rewrite_status_name(rewrite_status status) {
   return "unknown";
 }
 
+const char* manifest_kind_name(manifest_kind kind) {
+  switch (kind) {
+    case manifest_kind::hls_master:
+      return "HLS master playlist";
+    case manifest_kind::hls_media:
+      return "HLS media playlist";
+    case manifest_kind::dash_mpd:
+      return "DASH MPD";
+    case manifest_kind::unknown:
+      break;
+  }
+  return "unknown";
+}
+
 namespace {
 
 bool starts_with(std::string_view text, std::string_view prefix) {
@@ -359,29 +377,61 @@ media_list_result list_media_items(std::string_view bytes, manifest_kind kind,
   return result;
 }
 
-rewrite_result rewrite_manifest(std::string_view bytes, manifest_kind kind,
-                                const session_hints& hints, const hash_lookup& lookup,
-                                const manifest_options& options) noexcept {
+const std::vector<media_item>& prepared_manifest::items() const {
+  static const std::vector<media_item> kNone;
+  return plan ? plan->items : kNone;
+}
+
+prepared_manifest prepare_manifest(std::string_view bytes, manifest_kind kind,
+                                   const manifest_options& options) noexcept {
+  prepared_manifest prepared;
+  prepared.kind = kind;
+  try {
+    auto plan = std::make_shared<rewrite_plan>();
+    parse_outcome outcome = parse_any(bytes, kind, options, true, *plan);
+    prepared.status = outcome.status;
+    prepared.reason = std::move(outcome.reason);
+    if (prepared.status == rewrite_status::ok ||
+        prepared.status == rewrite_status::already_hinted) {
+      prepared.plan = std::move(plan);
+    }
+  } catch (const std::bad_alloc&) {
+    prepared.plan.reset();
+    prepared.status = rewrite_status::too_large;
+    prepared.reason = "out of memory";
+  } catch (...) {
+    prepared.plan.reset();
+    prepared.status = rewrite_status::malformed;
+    prepared.reason = "internal error";
+  }
+  return prepared;
+}
+
+rewrite_result rewrite_prepared(prepared_manifest& prepared, std::string_view bytes,
+                                const session_hints& hints, const hash_lookup& lookup) noexcept {
   rewrite_result result;
   try {
-    rewrite_plan plan;
-    parse_outcome outcome = parse_any(bytes, kind, options, true, plan);
-    if (outcome.status != rewrite_status::ok) {
-      result.status = outcome.status;
-      result.reason = std::move(outcome.reason);
+    if (prepared.status != rewrite_status::ok) {
+      result.status = prepared.status;
+      result.reason = prepared.reason;
       return result;
     }
-    plan.digests.resize(plan.items.size());
+    if (!prepared.plan) {
+      result.status = rewrite_status::malformed;
+      result.reason = "manifest not prepared";
+      return result;
+    }
+    rewrite_plan& plan = *prepared.plan;
+    plan.digests.assign(plan.items.size(), std::nullopt);
     if (lookup) {
       for (size_t i = 0; i < plan.items.size(); ++i) plan.digests[i] = lookup(plan.items[i]);
     }
-    if (kind == manifest_kind::hls_media && hints.rendition_swarm_id) {
+    plan.hls_swarm_id.clear();
+    if (prepared.kind == manifest_kind::hls_media && hints.rendition_swarm_id) {
       plan.hls_swarm_id = hints.rendition_swarm_id("");
     }
-    if (hints.rendition_swarm_id) {
-      for (representation_hints& rep : plan.representations) {
-        rep.swarm_id = hints.rendition_swarm_id(rep.rendition_key);
-      }
+    for (representation_hints& rep : plan.representations) {
+      rep.swarm_id = hints.rendition_swarm_id ? hints.rendition_swarm_id(rep.rendition_key) : "";
     }
     output_sink counter(nullptr);
     size_t hashes = 0;
@@ -404,6 +454,13 @@ rewrite_result rewrite_manifest(std::string_view bytes, manifest_kind kind,
     result.reason = "internal error";
   }
   return result;
+}
+
+rewrite_result rewrite_manifest(std::string_view bytes, manifest_kind kind,
+                                const session_hints& hints, const hash_lookup& lookup,
+                                const manifest_options& options) noexcept {
+  prepared_manifest prepared = prepare_manifest(bytes, kind, options);
+  return rewrite_prepared(prepared, bytes, hints, lookup);
 }
 
 std::string swarm_id(std::string_view customer_id, std::string_view manifest_path,

@@ -5,11 +5,13 @@
 //
 // Nothing here throws: every entry point returns a status, and on any status other
 // than ok the caller serves the original bytes unchanged (never a partial rewrite).
+// No global state: every function is reentrant and may run on nginx thread-pool threads.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,7 @@ enum class rewrite_status {
 };
 
 const char* rewrite_status_name(rewrite_status status);
+const char* manifest_kind_name(manifest_kind kind);
 
 // Caps that bound memory and time on hostile input. The same options must be passed to
 // list_media_items and rewrite_manifest for one manifest, so both see identical items.
@@ -119,6 +122,32 @@ struct rewrite_result {
 rewrite_result rewrite_manifest(std::string_view bytes, manifest_kind kind,
                                 const session_hints& hints, const hash_lookup& lookup,
                                 const manifest_options& options = {}) noexcept;
+
+namespace manifest_detail {
+struct rewrite_plan;
+}
+
+// Parse once, use twice: the glue lists the items to hash from the prepared manifest
+// and later writes the output from it, without parsing the body again (half the CPU
+// of list_media_items + rewrite_manifest). `bytes` must stay alive and unchanged
+// between prepare_manifest and rewrite_prepared.
+struct prepared_manifest {
+  rewrite_status status = rewrite_status::ok;
+  std::string reason;
+  manifest_kind kind = manifest_kind::unknown;
+  std::shared_ptr<manifest_detail::rewrite_plan> plan;  // opaque
+
+  // Same items as list_media_items (empty on a failure status).
+  const std::vector<media_item>& items() const;
+};
+
+prepared_manifest prepare_manifest(std::string_view bytes, manifest_kind kind,
+                                   const manifest_options& options = {}) noexcept;
+
+// status ok only when prepared.status is ok; may be called again (e.g. with more
+// hashes known): each call starts from the prepared state.
+rewrite_result rewrite_prepared(prepared_manifest& prepared, std::string_view bytes,
+                                const session_hints& hints, const hash_lookup& lookup) noexcept;
 
 // base64url(first 16 bytes of SHA-256(customer_id "\n" manifest_path "\n" rendition_key)):
 // 22 characters of [A-Za-z0-9_-].

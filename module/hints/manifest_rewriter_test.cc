@@ -399,6 +399,11 @@ void detects_kinds(void**) {
       p2p::detect_manifest_kind("<html><body/></html>", "application/dash+xml", "/a.mpd"),
       manifest_kind::unknown);
   assert_int_equal(p2p::detect_manifest_kind("", "", "/a.m3u8"), manifest_kind::unknown);
+  std::string with_bom = "\xEF\xBB\xBF<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\"/>";
+  assert_int_equal(p2p::detect_manifest_kind(with_bom, "", ""), manifest_kind::dash_mpd);
+  assert_int_equal(p2p::list_media_items(with_bom, manifest_kind::dash_mpd).status,
+                   rewrite_status::ok);
+  assert_string_equal(p2p::manifest_kind_name(manifest_kind::dash_mpd), "DASH MPD");
   assert_int_equal(p2p::detect_manifest_kind("#EXTM3U\n", "", ""), manifest_kind::unknown);
 }
 
@@ -751,6 +756,36 @@ void dash_output_size_is_exact_and_writes_once(void**) {
   assert_int_equal(count_of(result.output, "<p2p:H "), 5000);
 }
 
+void prepared_manifest_parses_once(void**) {
+  p2p::prepared_manifest prepared =
+      p2p::prepare_manifest(kLowLatencyPlaylist, manifest_kind::hls_media);
+  assert_int_equal(prepared.status, rewrite_status::ok);
+  p2p::media_list_result list =
+      p2p::list_media_items(kLowLatencyPlaylist, manifest_kind::hls_media);
+  assert_true(same_items(prepared.items(), list.items));
+  p2p::rewrite_result once =
+      p2p::rewrite_prepared(prepared, kLowLatencyPlaylist, sample_hints(), all_hashes());
+  p2p::rewrite_result direct = p2p::rewrite_manifest(kLowLatencyPlaylist, manifest_kind::hls_media,
+                                                     sample_hints(), all_hashes());
+  assert_int_equal(once.status, rewrite_status::ok);
+  assert_string_equal(once.output.c_str(), direct.output.c_str());
+  // Again, with no hashes this time: starts from the prepared state.
+  p2p::rewrite_result none =
+      p2p::rewrite_prepared(prepared, kLowLatencyPlaylist, sample_hints(), nullptr);
+  assert_int_equal(none.status, rewrite_status::ok);
+  assert_int_equal(none.hashes_written, 0);
+  assert_int_equal(count_of(none.output, "#EXT-P2P-SHA256"), 0);
+
+  p2p::prepared_manifest broken = p2p::prepare_manifest("#EXTM3X\n", manifest_kind::hls_media);
+  assert_int_equal(broken.status, rewrite_status::malformed);
+  assert_int_equal(broken.items().size(), 0);
+  assert_int_equal(p2p::rewrite_prepared(broken, "#EXTM3X\n", sample_hints(), all_hashes()).status,
+                   rewrite_status::malformed);
+  p2p::prepared_manifest empty;
+  assert_int_equal(p2p::rewrite_prepared(empty, "", sample_hints(), all_hashes()).status,
+                   rewrite_status::malformed);
+}
+
 }  // namespace
 
 int main() {
@@ -778,6 +813,7 @@ int main() {
       cmocka_unit_test(dash_already_hinted),
       cmocka_unit_test(dash_hostile_inputs),
       cmocka_unit_test(dash_output_size_is_exact_and_writes_once),
+      cmocka_unit_test(prepared_manifest_parses_once),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

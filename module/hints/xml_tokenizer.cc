@@ -117,7 +117,8 @@ parse_outcome tokenize_xml(std::string_view bytes, const manifest_options& optio
   std::vector<namespace_binding> bindings;
   std::vector<xml_attribute> attributes;
   bool root_seen = false;
-  size_t pos = 0;
+  // A UTF-8 byte order mark is allowed before the XML declaration.
+  size_t pos = bytes.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   const size_t n = bytes.size();
 
   while (pos < n) {
