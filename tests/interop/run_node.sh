@@ -11,4 +11,10 @@ if [ ! -d "$modules/node-datachannel" ]; then
   echo "missing $modules: run 'npm ci' in tests/interop first" >&2
   exit 1
 fi
-NODE_PATH="$modules" exec node "$script" "$@"
+# Node 20 has a WebSocket client only behind a flag (Node 22 has it by default).
+flags=""
+if ! node -e 'typeof WebSocket === "function" || process.exit(1)' 2>/dev/null &&
+  node --experimental-websocket -e 0 2>/dev/null; then
+  flags="--experimental-websocket"
+fi
+NODE_PATH="$modules" exec node $flags "$script" "$@"
