@@ -2,7 +2,7 @@
 // credential verification, the claim parsers, scope, IP, Origin/Referer and country
 // matching). Aborts when a property of module/access/README.md breaks:
 //  - a claim text that parses re-mints to exactly the same payload (one encoding);
-//  - a token verified with the cache gets the same verdict as without it;
+//  - a token verified with the cache, or with precomputed keys, gets the same verdict;
 //  - nothing a hostile token does verifies as ok.
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "common/base64url.h"
 #include "module/access/access_token.h"
 #include "module/access/country_rule.h"
+#include "module/access/keyed_hmac.h"
 #include "module/access/origin_allowlist.h"
 
 namespace {
@@ -62,6 +63,11 @@ void verify_hostile(std::string_view token, std::string_view path, std::string_v
   auto cached = p2p::verify_access_token(token, kRing, path, ip, 1800000000, 30, nullptr, &cache);
   auto again = p2p::verify_access_token(token, kRing, path, ip, 1800000000, 30, nullptr, &cache);
   if (plain != cached || plain != again) broken("the cache changed a verdict");
+  static const p2p::keyed_hmac_sha256 schedule0(kKeys[0].secret), schedule1(kKeys[1].secret);
+  static const p2p::hmac_key fast_keys[] = {{kKeys[0].id, kKeys[0].secret, &schedule0},
+                                            {kKeys[1].id, kKeys[1].secret, &schedule1}};
+  if (p2p::verify_access_token(token, {fast_keys, 2}, path, ip, 1800000000, 30, nullptr) != plain)
+    broken("the precomputed key schedule changed a verdict");
   // Only the keys can sign: fuzzed bytes that verify must be a real signature, which
   // the fuzzer cannot produce except by copying a seed (those carry k2024/k2025 MACs).
   (void)p2p::verify_session_credential(token, kRing, 1800000000, 30, nullptr);

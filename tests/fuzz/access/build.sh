@@ -9,5 +9,6 @@ out=${1:-/tmp/access_token_fuzz}
 clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I. tests/fuzz/access/access_token_fuzz.cc \
   module/access/access_token.cc module/access/origin_allowlist.cc module/access/country_rule.cc \
+  module/access/keyed_hmac.cc \
   common/base64url.cc common/hmac_sha256.cc -lcrypto -o "$out"
 echo "$out"
