@@ -807,7 +807,9 @@ void signalling_core::tick(int64_t now_ms) {
       if (now_ms - peer.last_announce_ms > expiry_ms) expired.emplace_back(hash, peer);
     }
   }
-  for (const auto& [hash, peer] : expired) {
+  for (const auto& entry : expired) {
+    const std::string& hash = entry.first;
+    const wt_peer& peer = entry.second;
     wt_remove_peer(hash, peer.peer_id);
     ++wt_peers_expired_;
     if (connection* owner = find(peer.owner)) {
