@@ -39,7 +39,7 @@ bool country_known(const char c[2]) { return c[0] != 0 && c[1] != 0; }
 
 struct sort_entry {
   uint64_t key;  // tier, capacity class and the seeded hash packed: smaller ranks first
-  const peer_view* peer;
+  uint32_t index;
   match_tier tier;
 };
 
@@ -59,35 +59,42 @@ const char* match_tier_name(match_tier tier) {
   return "other";
 }
 
-match_tier classify_match(const peer_view& requester, const peer_view& candidate) {
-  const bool v4 = requester.address.is_v4();
-  if (v4 == candidate.address.is_v4()) {
+match_tier classify_match(const peer_address& requester_address, uint32_t requester_asn,
+                          const char requester_country[2], const peer_address& address,
+                          uint32_t asn, const char country[2]) {
+  const bool v4 = requester_address.is_v4();
+  if (v4 == address.is_v4()) {
     // /24 of an IPv4-mapped address is the first 15 bytes; /48 is the first 6.
     size_t prefix = v4 ? 15 : 6;
-    if (std::memcmp(requester.address.bytes, candidate.address.bytes, prefix) == 0)
-      return match_tier::subnet;
+    if (std::memcmp(requester_address.bytes, address.bytes, prefix) == 0) return match_tier::subnet;
   }
-  if (requester.asn != 0 && requester.asn == candidate.asn) return match_tier::asn;
-  if (country_known(requester.country) && requester.country[0] == candidate.country[0] &&
-      requester.country[1] == candidate.country[1])
+  if (requester_asn != 0 && requester_asn == asn) return match_tier::asn;
+  if (country_known(requester_country) && requester_country[0] == country[0] &&
+      requester_country[1] == country[1])
     return match_tier::country;
   return match_tier::other;
 }
 
-std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view* candidates,
-                                    size_t count, const exclusion_rules& rules, size_t numwant,
-                                    uint64_t seed) {
-  std::vector<sort_entry> entries;
-  entries.reserve(count);
-  const std::string_view self = requester.id();
+match_tier classify_match(const peer_view& requester, const peer_view& candidate) {
+  return classify_match(requester.address, requester.asn, requester.country, candidate.address,
+                        candidate.asn, candidate.country);
+}
+
+std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
+                                           const peer_summary* candidates, size_t count,
+                                           const exclusion_rules& rules, size_t numwant,
+                                           uint64_t seed) {
+  static thread_local std::vector<sort_entry> entries;
+  entries.clear();
+  if (entries.capacity() < count) entries.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    const peer_view& c = candidates[i];
+    const peer_summary& c = candidates[i];
     if (c.network == network_type::cellular) continue;
-    if (c.id() == self) continue;
-    if (std::find(rules.excluded_asns.begin(), rules.excluded_asns.end(), c.asn) !=
-        rules.excluded_asns.end())
+    if (!rules.excluded_asns.empty() &&
+        std::find(rules.excluded_asns.begin(), rules.excluded_asns.end(), c.asn) !=
+            rules.excluded_asns.end())
       continue;
-    if (country_known(c.country) &&
+    if (country_known(c.country) && !rules.excluded_countries.empty() &&
         std::find(rules.excluded_countries.begin(), rules.excluded_countries.end(),
                   country_code(c.country)) != rules.excluded_countries.end())
       continue;
@@ -95,18 +102,51 @@ std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view*
         (!country_known(c.country) || c.country[0] != requester.country[0] ||
          c.country[1] != requester.country[1]))
       continue;
-    match_tier tier = classify_match(requester, c);
+    match_tier tier = classify_match(requester.address, requester.asn, requester.country, c.address,
+                                     c.asn, c.country);
     uint64_t key = static_cast<uint64_t>(tier) << 62;
     key |= static_cast<uint64_t>(63 - capacity_class(c.upload_kbps)) << 56;
-    key |= mix(seed ^ id_hash(c)) >> 8;
-    entries.push_back({key, &c, tier});
+    key |= mix(seed ^ c.id_hash) >> 8;
+    entries.push_back({key, static_cast<uint32_t>(i), tier});
   }
   size_t n = std::min(numwant, entries.size());
   auto by_key = [](const sort_entry& a, const sort_entry& b) { return a.key < b.key; };
-  std::partial_sort(entries.begin(), entries.begin() + n, entries.end(), by_key);
-  std::vector<ranked_peer> out;
+  // Select the best n in linear time, then order only those.
+  auto cut = entries.begin() + static_cast<std::ptrdiff_t>(n);
+  if (n < entries.size()) std::nth_element(entries.begin(), cut, entries.end(), by_key);
+  std::sort(entries.begin(), cut, by_key);
+  std::vector<ranked_summary> out;
   out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back({entries[i].peer, entries[i].tier});
+  for (size_t i = 0; i < n; ++i) out.push_back({&candidates[entries[i].index], entries[i].tier});
+  return out;
+}
+
+std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view* candidates,
+                                    size_t count, const exclusion_rules& rules, size_t numwant,
+                                    uint64_t seed) {
+  auto summarise = [](const peer_view& v, uint32_t ref) {
+    peer_summary s;
+    s.ref = ref;
+    s.id_hash = static_cast<uint32_t>(id_hash(v) ^ (id_hash(v) >> 32));
+    s.address = v.address;
+    s.asn = v.asn;
+    s.country[0] = v.country[0];
+    s.country[1] = v.country[1];
+    s.network = v.network;
+    s.upload_kbps = v.upload_kbps;
+    return s;
+  };
+  std::vector<peer_summary> summaries;
+  summaries.reserve(count);
+  const std::string_view self = requester.id();
+  for (size_t i = 0; i < count; ++i)
+    if (candidates[i].id() != self)
+      summaries.push_back(summarise(candidates[i], static_cast<uint32_t>(i)));
+  std::vector<ranked_summary> ranked = rank_summaries(summarise(requester, 0), summaries.data(),
+                                                      summaries.size(), rules, numwant, seed);
+  std::vector<ranked_peer> out;
+  out.reserve(ranked.size());
+  for (const ranked_summary& r : ranked) out.push_back({&candidates[r.peer->ref], r.tier});
   return out;
 }
 

@@ -36,10 +36,25 @@ struct ranked_peer {
   match_tier tier;
 };
 
+struct ranked_summary {
+  const peer_summary* peer;
+  match_tier tier;
+};
+
+match_tier classify_match(const peer_address& requester_address, uint32_t requester_asn,
+                          const char requester_country[2], const peer_address& address,
+                          uint32_t asn, const char country[2]);
 match_tier classify_match(const peer_view& requester, const peer_view& candidate);
 
-// Ranks `candidates` (any order) for `requester` and returns at most `numwant`.
-// Pointers in the result point into `candidates`.
+// The ranking itself, over registry summaries (the `peers` fast path). The caller
+// leaves the requester out of `candidates`; its `id_hash` is the tie-break input.
+std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
+                                           const peer_summary* candidates, size_t count,
+                                           const exclusion_rules& rules, size_t numwant,
+                                           uint64_t seed);
+
+// Ranks `candidates` (any order) for `requester` and returns at most `numwant`,
+// leaving out the requester (same id). Pointers in the result point into `candidates`.
 std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view* candidates,
                                     size_t count, const exclusion_rules& rules, size_t numwant,
                                     uint64_t seed);

@@ -10,7 +10,7 @@ namespace {
 constexpr uint64_t kMagic = 0x5032505357524d31ULL;  // "P2PSWRM1"
 // Bump whenever a record or the header changes shape: a reload with a new binary
 // then formats the block instead of misreading it.
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 3;
 constexpr uint32_t kNil = 0xffffffffu;
 // Expired peers reclaimed at most per announce when the block is full, so one
 // request's work stays bounded.
@@ -23,6 +23,7 @@ uint32_t round_up_pow2(uint32_t v) {
 }
 
 size_t align8(size_t v) { return (v + 7) & ~size_t{7}; }
+size_t align64(size_t v) { return (v + 63) & ~size_t{63}; }
 
 }  // namespace
 
@@ -40,6 +41,7 @@ struct swarm_registry::header {
   uint64_t swarms_offset;
   uint64_t peer_buckets_offset;
   uint64_t swarm_buckets_offset;
+  uint64_t swarm_links_offset;
   uint32_t free_peer;   // singly linked through lru_next
   uint32_t free_swarm;  // singly linked through hash_next
   uint32_t lru_head;    // freshest
@@ -51,23 +53,27 @@ struct swarm_registry::header {
   uint64_t refused;
 };
 
+// 128 bytes, two cache lines: the first holds what ranking and the swarm walk read
+// for every candidate, the second what only lookups and bookkeeping need.
 struct swarm_registry::peer_record {
+  uint8_t ip[16];
   int64_t last_seen;
-  uint64_t customer_hash;
-  uint32_t id_hash;
-  uint32_t hash_next;
-  uint32_t lru_prev;
-  uint32_t lru_next;
-  uint32_t swarm_prev;
-  uint32_t swarm_next;
-  uint32_t swarm;
   uint32_t asn;
   uint32_t upload_kbps;
-  uint8_t ip[16];
+  uint32_t id_hash;
   char country[2];
   uint8_t network;
   uint8_t id_len;
+  uint32_t swarm;
+  uint32_t hash_next;
+  uint32_t lru_prev;
+  uint32_t lru_next;
+  uint64_t customer_hash;
   char id[kRegistryPeerIdMax];
+};
+struct swarm_registry::swarm_link {
+  uint32_t prev;
+  uint32_t next;
 };
 
 struct swarm_registry::swarm_record {
@@ -144,12 +150,13 @@ const char* registry_status_name(registry_status status) {
 }
 
 size_t swarm_registry::min_block_size() {
-  // Room for 16 peers and 8 swarms with their buckets.
-  return align8(sizeof(header)) + 16 * sizeof(peer_record) + 8 * sizeof(swarm_record) +
-         16 * sizeof(uint32_t) + 8 * sizeof(uint32_t) + 64;
+  // Room for 16 peers and 8 swarms with their links and buckets.
+  return align64(sizeof(header)) + 16 * sizeof(peer_record) + 16 * sizeof(swarm_link) +
+         8 * sizeof(swarm_record) + 16 * sizeof(uint32_t) + 8 * sizeof(uint32_t) + 64;
 }
 
 bool swarm_registry::attach(void* block, size_t size, uint64_t hash_seed, bool* reused) {
+  static_assert(sizeof(peer_record) == 128, "a peer record is two cache lines");
   if (reused) *reused = false;
   if (!block || size < min_block_size() || (reinterpret_cast<uintptr_t>(block) & 7) != 0)
     return false;
@@ -164,7 +171,7 @@ bool swarm_registry::attach(void* block, size_t size, uint64_t hash_seed, bool* 
   // Per peer: its record, one peer bucket, half a swarm record and half a swarm
   // bucket (one swarm per two peers is plenty for per-rendition swarms; swarms with
   // no peer left are freed at once).
-  const size_t header_bytes = align8(sizeof(header));
+  const size_t header_bytes = align64(sizeof(header));
   const size_t per_two_peers =
       2 * sizeof(peer_record) + 2 * sizeof(uint32_t) + sizeof(swarm_record) + sizeof(uint32_t);
   size_t usable = size - header_bytes - 64;  // slack for alignment of four arrays
@@ -185,7 +192,8 @@ bool swarm_registry::attach(void* block, size_t size, uint64_t hash_seed, bool* 
     total = header_bytes + align8(peer_capacity * sizeof(peer_record)) +
             align8(swarm_capacity * sizeof(swarm_record)) +
             align8(peer_bucket_count * sizeof(uint32_t)) +
-            align8(swarm_bucket_count * sizeof(uint32_t));
+            align8(swarm_bucket_count * sizeof(uint32_t)) +
+            align8(peer_capacity * sizeof(swarm_link));
     if (total <= size || peer_capacity < 16) break;
     --peer_capacity;
   }
@@ -205,6 +213,7 @@ bool swarm_registry::attach(void* block, size_t size, uint64_t hash_seed, bool* 
   h->swarms_offset = h->peers_offset + align8(peer_capacity * sizeof(peer_record));
   h->peer_buckets_offset = h->swarms_offset + align8(swarm_capacity * sizeof(swarm_record));
   h->swarm_buckets_offset = h->peer_buckets_offset + align8(peer_bucket_count * sizeof(uint32_t));
+  h->swarm_links_offset = h->swarm_buckets_offset + align8(swarm_bucket_count * sizeof(uint32_t));
   hdr_ = h;
 
   peer_record* p = peers();
@@ -247,6 +256,9 @@ swarm_registry::swarm_record* swarm_registry::swarms() const {
 }
 uint32_t* swarm_registry::peer_buckets() const {
   return reinterpret_cast<uint32_t*>(reinterpret_cast<char*>(hdr_) + hdr_->peer_buckets_offset);
+}
+swarm_registry::swarm_link* swarm_registry::links() const {
+  return reinterpret_cast<swarm_link*>(reinterpret_cast<char*>(hdr_) + hdr_->swarm_links_offset);
 }
 uint32_t* swarm_registry::swarm_buckets() const {
   return reinterpret_cast<uint32_t*>(reinterpret_cast<char*>(hdr_) + hdr_->swarm_buckets_offset);
@@ -321,14 +333,15 @@ void swarm_registry::unlink_from_swarm(uint32_t peer) {
   uint32_t si = p[peer].swarm;
   if (si == kNil) return;
   swarm_record& s = swarms()[si];
-  if (p[peer].swarm_prev != kNil)
-    p[p[peer].swarm_prev].swarm_next = p[peer].swarm_next;
+  swarm_link* l = links();
+  if (l[peer].prev != kNil)
+    l[l[peer].prev].next = l[peer].next;
   else
-    s.head = p[peer].swarm_next;
-  if (p[peer].swarm_next != kNil)
-    p[p[peer].swarm_next].swarm_prev = p[peer].swarm_prev;
+    s.head = l[peer].next;
+  if (l[peer].next != kNil)
+    l[l[peer].next].prev = l[peer].prev;
   else
-    s.tail = p[peer].swarm_prev;
+    s.tail = l[peer].prev;
   p[peer].swarm = kNil;
   if (--s.count == 0) free_swarm(si);
 }
@@ -336,11 +349,12 @@ void swarm_registry::unlink_from_swarm(uint32_t peer) {
 void swarm_registry::link_into_swarm(uint32_t peer, uint32_t swarm) {
   peer_record* p = peers();
   swarm_record& s = swarms()[swarm];
+  swarm_link* l = links();
   p[peer].swarm = swarm;
-  p[peer].swarm_prev = kNil;
-  p[peer].swarm_next = s.head;
+  l[peer].prev = kNil;
+  l[peer].next = s.head;
   if (s.head != kNil)
-    p[s.head].swarm_prev = peer;
+    l[s.head].prev = peer;
   else
     s.tail = peer;
   s.head = peer;
@@ -528,13 +542,56 @@ size_t swarm_registry::swarm_peers(std::string_view swarm_id, int64_t now, peer_
   uint32_t si = find_swarm(swarm_id, hash_id(swarm_id));
   if (si == kNil) return 0;
   const peer_record* p = peers();
+  const swarm_link* l = links();
   size_t n = 0;
-  for (uint32_t i = swarms()[si].head; i != kNil && n < max; i = p[i].swarm_next) {
+  for (uint32_t i = swarms()[si].head; i != kNil && n < max; i = l[i].next) {
     // Freshest first: the first expired peer means all after it are expired too.
     if (now - p[i].last_seen >= limits_.peer_ttl) break;
     fill_view(i, &out[n++]);
   }
   return n;
+}
+
+size_t swarm_registry::swarm_summaries(std::string_view swarm_id, int64_t now,
+                                       std::string_view skip, peer_summary* out, size_t max) const {
+  if (swarm_id.empty() || swarm_id.size() > kRegistrySwarmIdMax) return 0;
+  uint32_t si = find_swarm(swarm_id, hash_id(swarm_id));
+  if (si == kNil) return 0;
+  uint32_t skip_index =
+      skip.empty() || skip.size() > kRegistryPeerIdMax ? kNil : find_peer(skip, hash_id(skip));
+  const peer_record* p = peers();
+  const swarm_link* l = links();
+  // First the member indices from the compact link array, prefetching each record,
+  // so the record reads below overlap instead of queueing one behind another.
+  size_t listed = 0;
+  for (uint32_t i = swarms()[si].head; i != kNil && listed < max; i = l[i].next) {
+    __builtin_prefetch(&p[i]);
+    out[listed++].ref = i;
+  }
+  size_t n = 0;
+  for (size_t k = 0; k < listed; ++k) {
+    uint32_t i = out[k].ref;
+    if (now - p[i].last_seen >= limits_.peer_ttl) break;  // freshest first
+    if (i == skip_index) continue;
+    peer_summary& s = out[n++];
+    s.ref = i;
+    s.id_hash = p[i].id_hash;
+    std::memcpy(s.address.bytes, p[i].ip, 16);
+    s.asn = p[i].asn;
+    s.country[0] = p[i].country[0];
+    s.country[1] = p[i].country[1];
+    s.network = static_cast<network_type>(p[i].network);
+    s.upload_kbps = p[i].upload_kbps;
+  }
+  return n;
+}
+
+void swarm_registry::view_at(uint32_t ref, peer_view* out) const { fill_view(ref, out); }
+
+void swarm_registry::prefetch(uint32_t ref) const {
+  const char* record = reinterpret_cast<const char*>(&peers()[ref]);
+  __builtin_prefetch(record);
+  __builtin_prefetch(record + 64);
 }
 
 uint32_t swarm_registry::swarm_size(std::string_view swarm_id) const {

@@ -11,7 +11,10 @@
 // every swarm.
 //
 // Peers are on two doubly linked lists: the global LRU by last announce (expiry and
-// eviction take from its stale end) and their swarm's list, also freshest first.
+// eviction take from its stale end) and their swarm's list, also freshest first. The
+// swarm list's links live in their own compact array (8 bytes a peer), so walking a
+// swarm reads a few hot cache lines and can prefetch the records it will need instead
+// of waiting on one record after another.
 #pragma once
 
 #include <cstddef>
@@ -26,8 +29,8 @@ const char* network_type_name(network_type type);
 // Accepts "unknown", "wifi", "cellular", "ethernet".
 bool network_type_parse(std::string_view text, network_type* out);
 
-// Tracker-issued peer ids are 22 characters; the registry keeps up to 32.
-constexpr size_t kRegistryPeerIdMax = 32;
+// Tracker-issued peer ids are 22 characters; the registry keeps any ticket id (64).
+constexpr size_t kRegistryPeerIdMax = 64;
 constexpr size_t kRegistrySwarmIdMax = 64;
 
 // An IPv4 address is stored IPv4-mapped (::ffff:a.b.c.d) so both families share
@@ -65,6 +68,18 @@ struct peer_view {
   uint64_t customer_hash = 0;
 
   std::string_view id() const { return {peer_id, peer_id_len}; }
+};
+
+// The fields ranking reads, copied from one cache line of a peer record. `ref` names
+// the record for view_at() and is valid only while the caller holds the lock.
+struct peer_summary {
+  uint32_t ref = 0;
+  uint32_t id_hash = 0;  // seeded hash of the peer id: a stable tie-break
+  peer_address address;
+  uint32_t asn = 0;
+  char country[2] = {0, 0};
+  network_type network = network_type::unknown;
+  uint32_t upload_kbps = 0;
 };
 
 struct registry_limits {
@@ -127,6 +142,15 @@ class swarm_registry {
   size_t swarm_peers(std::string_view swarm_id, int64_t now, peer_view* out, size_t max) const;
   uint32_t swarm_size(std::string_view swarm_id) const;
 
+  // As swarm_peers, but only the ranking fields, and without the peer `skip` (the
+  // requester). The fast path of `peers`: one cache line read per candidate.
+  size_t swarm_summaries(std::string_view swarm_id, int64_t now, std::string_view skip,
+                         peer_summary* out, size_t max) const;
+  // The full record behind a summary's `ref` (same lock hold).
+  void view_at(uint32_t ref, peer_view* out) const;
+  // Hints the CPU to load a record soon read by view_at.
+  void prefetch(uint32_t ref) const;
+
   // Drops up to `max_count` peers whose ttl has passed; returns how many.
   size_t expire(int64_t now, size_t max_count);
 
@@ -138,12 +162,14 @@ class swarm_registry {
   struct header;
   struct peer_record;
   struct swarm_record;
+  struct swarm_link;
 
   header* hdr() const { return hdr_; }
   peer_record* peers() const;
   swarm_record* swarms() const;
   uint32_t* peer_buckets() const;
   uint32_t* swarm_buckets() const;
+  swarm_link* links() const;
 
   uint32_t hash_id(std::string_view id) const;
   uint32_t find_peer(std::string_view id, uint32_t hash) const;

@@ -83,7 +83,7 @@ void invalid_ids_refused(void**) {
   swarm_registry r = make(b, 100, 90, 30);
   assert_int_equal(r.announce(peer("bad id", "s"), 1, nullptr), registry_status::invalid);
   assert_int_equal(r.announce(peer("a", ""), 1, nullptr), registry_status::invalid);
-  assert_int_equal(r.announce(peer(std::string(33, 'x'), "s"), 1, nullptr),
+  assert_int_equal(r.announce(peer(std::string(65, 'x'), "s"), 1, nullptr),
                    registry_status::invalid);
   assert_int_equal(r.announce(peer("a", std::string(65, 's')), 1, nullptr),
                    registry_status::invalid);

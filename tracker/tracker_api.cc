@@ -135,10 +135,11 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   uint32_t numwant = req.has_numwant ? req.numwant : settings.default_numwant;
   if (numwant > settings.max_numwant) numwant = settings.max_numwant;
 
-  // One buffer per worker: ranking copies the swarm out so the lock is short.
-  static thread_local std::vector<peer_view> candidates;
-  peer_view self;
-  size_t count = 0;
+  // Per worker buffers. Under the lock: announce, summaries of the swarm (one cache
+  // line per candidate), ranking, and full copies of the winners only.
+  static thread_local std::vector<peer_summary> candidates;
+  static thread_local std::vector<std::pair<peer_view, match_tier>> ranked;
+  ranked.clear();
   int64_t retry_after = 0;
   registry_status status;
   {
@@ -155,32 +156,42 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
         known ? existing.customer_hash : (req.customer.empty() ? 0 : customer_hash(req.customer));
     status = registry.announce(a, now, &retry_after);
     if (status != registry_status::full && status != registry_status::invalid) {
-      registry.find(claims.peer_id, &self);
       size_t size = registry.swarm_size(claims.swarm_id);
       if (candidates.size() < size) candidates.resize(size);
-      count = registry.swarm_peers(claims.swarm_id, now, candidates.data(), size);
+      size_t count =
+          registry.swarm_summaries(claims.swarm_id, now, claims.peer_id, candidates.data(), size);
+      peer_summary self;
+      self.address = facts.address;
+      self.asn = facts.asn;
+      self.country[0] = facts.country[0];
+      self.country[1] = facts.country[1];
+      static const exclusion_rules kNoRules;
+      auto rules = settings.exclusions.find(a.customer_hash);
+      // Seeded per requester and announce period: stable between retries, different
+      // across requesters so equally good peers share the load.
+      uint64_t seed = customer_hash(claims.peer_id) ^
+                      static_cast<uint64_t>(
+                          now / (settings.announce_interval > 0 ? settings.announce_interval : 1));
+      std::vector<ranked_summary> winners = rank_summaries(
+          self, candidates.data(), count,
+          rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed);
+      for (const ranked_summary& winner : winners) registry.prefetch(winner.peer->ref);
+      for (const ranked_summary& winner : winners) {
+        ranked.emplace_back();
+        registry.view_at(winner.peer->ref, &ranked.back().first);
+        ranked.back().second = winner.tier;
+      }
     }
   }
   if (status == registry_status::full) return full_response(retry_after);
   if (status == registry_status::invalid) return invalid_for_registry();
-
-  static const exclusion_rules kNoRules;
-  auto rules = settings.exclusions.find(self.customer_hash);
-  std::vector<ranked_peer> ranked =
-      rank_peers(self, candidates.data(), count,
-                 rules == settings.exclusions.end() ? kNoRules : rules->second, numwant,
-                 // Seeded per requester and announce period: stable between retries,
-                 // different across requesters so equally good peers share the load.
-                 customer_hash(claims.peer_id) ^
-                     static_cast<uint64_t>(
-                         now / (settings.announce_interval > 0 ? settings.announce_interval : 1)));
 
   api_response r;
   r.body.reserve(96 + ranked.size() * 96);
   r.body = "{\"swarm\":\"" + claims.swarm_id +
            "\",\"interval\":" + std::to_string(settings.announce_interval) + ",\"peers\":[";
   for (size_t i = 0; i < ranked.size(); ++i) {
-    const peer_view& p = *ranked[i].peer;
+    const peer_view& p = ranked[i].first;
     if (i) r.body += ',';
     r.body += "{\"peer_id\":\"";
     r.body.append(p.peer_id, p.peer_id_len);
@@ -189,7 +200,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
     r.body += "\",\"upload_kbps\":";
     r.body += std::to_string(p.upload_kbps);
     r.body += ",\"match\":\"";
-    r.body += match_tier_name(ranked[i].tier);
+    r.body += match_tier_name(ranked[i].second);
     r.body += "\"}";
   }
   r.body += ']';
