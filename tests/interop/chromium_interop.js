@@ -1,7 +1,9 @@
 // Interop: our C++ peer (datachannel_peer) against headless Chromium (Debian's
 // /usr/bin/chromium driven by npm playwright-core), once with each side offering.
-// Signalling is relayed by this script: our peer's stdin/stdout on one side, the page
-// (exposeFunction / evaluate) on the other. Each side sends 1 MiB (in max-message-size
+// Signalling: with --signalling=PATH_TO_p2p-signalling, through the project's signalling
+// daemon: the page opens its own WebSocket with its own ticket, and our peer's
+// stdin/stdout is bridged onto another. Without it, this script relays between our
+// peer's stdin/stdout and the page (exposeFunction / evaluate). Each side sends 1 MiB (in max-message-size
 // chunks) and 1,000 small messages; both check byte for byte.
 //
 // Network hygiene: Chromium gathers host candidates only with camera/microphone
@@ -10,7 +12,7 @@
 // 127.0.0.0/8. Each run uses a fresh profile and HOME under the test's temp dir, and
 // kills (by PID) any Chromium process left holding that profile.
 //
-// Usage: node chromium_interop.js PATH_TO_datachannel_peer
+// Usage: node chromium_interop.js PATH_TO_datachannel_peer [--signalling=PATH]
 'use strict';
 
 const { spawn } = require('child_process');
@@ -21,6 +23,7 @@ const path = require('path');
 const readline = require('readline');
 const { chromium } = require('playwright-core');
 const { makePattern, smallMessage, makeChecker } = require('./pattern');
+const { startSignalling, connectSignalling, peerLineToSignal, signalToPeerLine } = require('./signalling_relay');
 
 const BULK = 1 << 20;
 const MESSAGES = 1000;
@@ -42,6 +45,31 @@ const PAGE_SCRIPT = `
 ${makePattern.toString()}
 ${smallMessage.toString()}
 ${makeChecker.toString()}
+// Signalling out of the page: to the test script (exposed toPeer), or, when 'signal'
+// is given, over the page's own WebSocket to the signalling daemon.
+window.connectSignalling = (signal) => new Promise((resolve, reject) => {
+  const ws = new WebSocket(signal.url + '?ticket=' + signal.ticket);
+  ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === 'welcome') {
+      window.toPeer = (m) => {
+        if (m.type === 'candidate' && !m.candidate) return;  // no end-of-candidates in the protocol
+        const out = { type: m.type, to: signal.remote, session: signal.session };
+        if (m.sdp) out.sdp = m.sdp;
+        if (m.type === 'candidate') { out.candidate = m.candidate; out.sdp_mid = '0'; out.sdp_mline_index = 0; }
+        ws.send(JSON.stringify(out));
+      };
+      resolve();
+    } else if (message.type === 'error') {
+      window.report({ error: 'signalling: ' + message.code });
+      reject(new Error(message.code));
+    } else if (message.from === signal.remote) {
+      if (message.type === 'offer' || message.type === 'answer') window.setRemote({ type: message.type, sdp: message.sdp });
+      else if (message.type === 'candidate') window.addCandidate(message.candidate);
+    }
+  };
+  ws.onerror = () => reject(new Error('signalling socket error'));
+});
 window.startPeer = (offer, ourSeed, theirSeed, bulk, messages) => {
   const pc = new RTCPeerConnection({ iceServers: [] });
   window.pc = pc;
@@ -107,8 +135,12 @@ function killLeftovers(profileDir) {
   }
 }
 
-async function runScenario(context, origin, peerBinary, oursOffers) {
-  const name = oursOffers ? 'ours offers, Chromium answers' : 'Chromium offers, ours answers';
+async function runScenario(context, origin, peerBinary, oursOffers, signalling) {
+  const name = `${oursOffers ? 'ours offers, Chromium answers' : 'Chromium offers, ours answers'}` +
+    `${signalling ? ' (via p2p-signalling)' : ''}`;
+  const session = `s${Date.now()}`;
+  let ourSocket = null;
+  let failure = null;
   const ourSeed = oursOffers ? 31 : 41;
   const theirSeed = oursOffers ? 32 : 42;
   const page = await context.newPage();
@@ -133,6 +165,24 @@ async function runScenario(context, origin, peerBinary, oursOffers) {
         debug('chromium:', JSON.stringify(message).slice(0, 300));
         peer.stdin.write(JSON.stringify(message) + '\n');
       });
+      // Our peer's signalling: straight into the page, or onto its daemon socket.
+      let toBrowser = (message) => {
+        if (message.type === 'offer' || message.type === 'answer') {
+          toPage((d) => window.setRemote(d), { type: message.type, sdp: message.sdp });
+        } else if (message.type === 'candidate') {
+          toPage((c) => window.addCandidate(c), message.candidate);
+        }
+      };
+      if (signalling) {
+        ourSocket = await connectSignalling(signalling, 'ours', (message) => {
+          const line = message.from === 'browser' ? signalToPeerLine(message) : null;
+          if (line) peer.stdin.write(JSON.stringify(line) + '\n');
+        }, settle);
+        toBrowser = (message) => {
+          const signal = peerLineToSignal(message, 'browser', session);
+          if (signal) ourSocket.send(signal);
+        };
+      }
       await page.exposeFunction('report', (result) => {
         if (result.error) settle(new Error(`chromium: ${result.error}`));
         if (result.opened) { chunkSize = result.chunk; openMs = Date.now() - started; }
@@ -141,27 +191,34 @@ async function runScenario(context, origin, peerBinary, oursOffers) {
       await page.goto(`${origin}/`);
       await page.addScriptTag({ content: PAGE_SCRIPT });
       page.on('console', (m) => debug('page:', m.text()));
+      // The page must be in the swarm before our peer's offer is relayed to it (the
+      // daemon refuses messages to peers it does not know); our peer's output waits in
+      // its pipe until the reader below is attached.
+      if (signalling) {
+        await toPage((signal) => window.connectSignalling(signal), {
+          url: signalling.url, ticket: signalling.ticket('browser'), remote: 'ours', session,
+        });
+      }
+      // The page's peer exists before anything of ours reaches it.
+      await toPage(([offer, a, b, bulk, messages]) => window.startPeer(offer, a, b, bulk, messages),
+        [!oursOffers, ourSeed, theirSeed, BULK, MESSAGES]);
       readline.createInterface({ input: peer.stdout }).on('line', (line) => {
         debug('ours:', line.slice(0, 300));
         let message;
         try { message = JSON.parse(line); } catch (e) { return; }
-        if (message.type === 'offer' || message.type === 'answer') {
-          toPage((d) => window.setRemote(d), { type: message.type, sdp: message.sdp });
-        } else if (message.type === 'candidate') {
-          toPage((c) => window.addCandidate(c), message.candidate);
-        } else if (message.type === 'verified') {
+        if (message.type === 'verified') {
           ourVerified = true;
           if (theirVerified) settle(null);
         } else if (message.type === 'failed') {
           settle(new Error(`our peer: ${message.reason}`));
+        } else {
+          toBrowser(message);
         }
       });
       peer.on('exit', (code) => settle(new Error(`our peer exited early (${code})`)));
-      await toPage(([offer, a, b, bulk, messages]) => window.startPeer(offer, a, b, bulk, messages),
-        [!oursOffers, ourSeed, theirSeed, BULK, MESSAGES]);
     });
   } catch (error) {
-    throw new Error(`${name}: ${error.message}`);
+    failure = new Error(`${name}: ${error.message}`);
   } finally {
     peer.removeAllListeners('exit');
     const exited = new Promise((resolve) => peer.once('exit', resolve));
@@ -170,13 +227,17 @@ async function runScenario(context, origin, peerBinary, oursOffers) {
     const code = peer.exitCode !== null ? peer.exitCode : await exited;
     clearTimeout(killer);
     await page.close();
-    if (code !== 0) throw new Error(`${name}: our peer exited with ${code}`);
+    if (ourSocket) ourSocket.close();
+    if (!failure && code !== 0) failure = new Error(`${name}: our peer exited with ${code}`);
   }
+  if (failure) throw failure;
   return { name, openMs, chunkSize };
 }
 
 async function main() {
-  const peerBinary = path.resolve(process.argv[2] || '');
+  const args = process.argv.slice(2);
+  const peerBinary = path.resolve(args.find((a) => !a.startsWith('--')) || '');
+  const daemonArg = args.find((a) => a.startsWith('--signalling='));
   const base = fs.mkdtempSync(path.join(process.env.TEST_TMPDIR || os.tmpdir(), 'chromium-'));
   const profileDir = path.join(base, 'profile');
   const home = path.join(base, 'home');
@@ -190,7 +251,9 @@ async function main() {
   const origin = `http://127.0.0.1:${server.address().port}`;
   let context;
   let failed = null;
+  let signalling = null;
   try {
+    if (daemonArg) signalling = await startSignalling(path.resolve(daemonArg.split('=')[1]), base);
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -200,7 +263,7 @@ async function main() {
     });
     await context.grantPermissions(['camera', 'microphone'], { origin });
     for (const oursOffers of [true, false]) {
-      const result = await runScenario(context, origin, peerBinary, oursOffers);
+      const result = await runScenario(context, origin, peerBinary, oursOffers, signalling);
       console.log(`PASS ${result.name}: open after ${result.openMs} ms, ` +
         `1 MiB in ${result.chunkSize}-byte chunks + ${MESSAGES} messages each way verified`);
     }
@@ -209,6 +272,7 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     server.close();
+    if (signalling) await signalling.stop();
     killLeftovers(profileDir);
     fs.rmSync(base, { recursive: true, force: true });
   }
