@@ -84,6 +84,15 @@ std::string strip_hls_lines(std::string_view text, manifest_kind kind) {
 std::string check_common(std::string_view input, manifest_kind kind,
                          const std::vector<media_item>& seen, const rewrite_result& result) {
   const manifest_options options = fuzz_options();
+  // The parse-once path must agree with the self-contained one.
+  prepared_manifest prepared = prepare_manifest(input, kind, options);
+  std::vector<media_item> seen_again;
+  rewrite_result prepared_result =
+      rewrite_prepared(prepared, input, fuzz_hints(), recording_lookup(seen_again));
+  if (prepared.status != result.status || prepared_result.status != result.status ||
+      prepared_result.output != result.output || !same_items(seen, seen_again)) {
+    return "prepare_manifest/rewrite_prepared disagree with rewrite_manifest";
+  }
   media_list_result list = list_media_items(input, kind, options);
   if (result.status != rewrite_status::ok) {
     if (!result.output.empty()) return "output on failure";
