@@ -96,6 +96,18 @@ class scanner {
     if (!peek('"')) return false;
     ++pos_;
     while (pos_ < text_.size()) {
+      // Plain ASCII runs (most of an SDP) in one step.
+      size_t run = pos_;
+      while (run < text_.size()) {
+        auto c = static_cast<unsigned char>(text_[run]);
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+        ++run;
+      }
+      if (run > pos_) {
+        if (decoded != nullptr) decoded->append(text_.substr(pos_, run - pos_));
+        pos_ = run;
+        if (pos_ >= text_.size()) break;
+      }
       auto ch = static_cast<unsigned char>(text_[pos_]);
       if (ch == '"') {
         ++pos_;

@@ -1,7 +1,5 @@
 #include "signalling/signalling_core.h"
 
-#include <jansson.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -49,31 +47,6 @@ static_assert(sizeof(kReasons) / sizeof(kReasons[0]) == static_cast<size_t>(reje
               "one text per reject reason");
 
 const reason_text& text_of(reject_reason reason) { return kReasons[static_cast<size_t>(reason)]; }
-
-// Owns one jansson reference.
-class json_ptr {
- public:
-  explicit json_ptr(json_t* value = nullptr) : value_(value) {}
-  ~json_ptr() { json_decref(value_); }
-  json_ptr(const json_ptr&) = delete;
-  json_ptr& operator=(const json_ptr&) = delete;
-  json_t* get() const { return value_; }
-
- private:
-  json_t* value_;
-};
-
-// Serialises `value` after `headroom` spare bytes, ready for the transport.
-std::string dump_frame(const json_t* value, size_t headroom) {
-  size_t size = json_dumpb(value, nullptr, 0, JSON_COMPACT);
-  std::string frame(headroom + size, '\0');
-  json_dumpb(value, frame.data() + headroom, size, JSON_COMPACT);
-  return frame;
-}
-
-std::string_view string_of(const json_t* value) {
-  return std::string_view(json_string_value(value), json_string_length(value));
-}
 
 bool origin_matches(std::string_view origin, std::string_view pattern) {
   if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
@@ -188,13 +161,13 @@ void signalling_core::open_native(connection_id id, std::string_view ip, std::st
   c.peer_id = std::move(claims.peer_id);
   c.swarm_id = std::move(claims.swarm_id);
 
-  json_ptr welcome(json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:I}", "type", "welcome", "peer_id",
-                             c.peer_id.c_str(), "swarm_id", c.swarm_id.c_str(), "expiry",
-                             static_cast<json_int_t>(claims.expiry), "ping_interval",
-                             settings_.ping_interval_seconds, "idle_timeout",
-                             settings_.idle_timeout_seconds, "max_message_bytes",
-                             static_cast<json_int_t>(settings_.limits.max_message_bytes)));
-  enqueue(id, c, dump_frame(welcome.get(), settings_.frame_headroom));
+  std::string welcome(settings_.frame_headroom, '\0');
+  welcome += "{\"type\":\"welcome\",\"peer_id\":\"" + c.peer_id + "\",\"swarm_id\":\"" +
+             c.swarm_id + "\",\"expiry\":" + std::to_string(claims.expiry) +
+             ",\"ping_interval\":" + std::to_string(settings_.ping_interval_seconds) +
+             ",\"idle_timeout\":" + std::to_string(settings_.idle_timeout_seconds) +
+             ",\"max_message_bytes\":" + std::to_string(settings_.limits.max_message_bytes) + '}';
+  enqueue(id, c, std::move(welcome));
 }
 
 void signalling_core::open_webtorrent(connection_id id, std::string_view ip,
@@ -247,12 +220,17 @@ void signalling_core::refuse(connection_id id, connection& c, reject_reason reas
   count_reject(reason);
   leave_routing(id, c);
   const reason_text& text = text_of(reason);
-  json_ptr frame(c.kind == connection_kind::webtorrent
-                     ? json_pack("{s:s}", "failure reason", text.message)
-                     : json_pack("{s:s, s:s, s:s}", "type", "error", "code", text.code, "message",
-                                 text.message));
-  // The last word goes out even past the queue limits: it is the only frame left.
-  std::string bytes = dump_frame(frame.get(), settings_.frame_headroom);
+  std::string bytes(settings_.frame_headroom, '\0');
+  if (c.kind == connection_kind::webtorrent) {
+    bytes += "{\"failure reason\":";
+    json_append_string(&bytes, text.message);
+  } else {
+    bytes += "{\"type\":\"error\",\"code\":\"";
+    bytes += text.code;
+    bytes += "\",\"message\":";
+    json_append_string(&bytes, text.message);
+  }
+  bytes += '}';
   bool was_empty = c.outbox.empty();
   c.outbox_bytes += bytes.size();
   queued_bytes_ += bytes.size();
@@ -371,40 +349,59 @@ void signalling_core::handle_message(connection_id id, connection& c, std::strin
 void signalling_core::native_error(connection_id id, connection& c, reject_reason reason,
                                    const char* message, std::string_view to) {
   count_reject(reason);
-  json_ptr frame(json_pack("{s:s, s:s, s:s}", "type", "error", "code", text_of(reason).code,
-                           "message", message != nullptr ? message : text_of(reason).message));
-  if (!to.empty()) json_object_set_new(frame.get(), "to", json_stringn(to.data(), to.size()));
-  enqueue(id, c, dump_frame(frame.get(), settings_.frame_headroom));
+  std::string frame(settings_.frame_headroom, '\0');
+  frame += "{\"type\":\"error\",\"code\":\"";
+  frame += text_of(reason).code;
+  frame += "\",\"message\":";
+  json_append_string(&frame, message != nullptr ? message : text_of(reason).message);
+  if (!to.empty()) {
+    frame += ",\"to\":";
+    json_append_string(&frame, to);
+  }
+  frame += '}';
+  enqueue(id, c, std::move(frame));
 }
 
 void signalling_core::handle_native(connection_id id, connection& c, std::string_view text) {
-  json_error_t error;
-  json_ptr message(json_loadb(text.data(), text.size(), JSON_REJECT_DUPLICATES, &error));
-  if (!json_is_object(message.get())) {
+  json_object_text message;
+  if (!message.parse(text)) {
     native_error(id, c, reject_reason::bad_json, nullptr, {});
     return;
   }
-  json_t* type = json_object_get(message.get(), "type");
-  if (!json_is_string(type)) {
+  const json_value_text* type = message.get("type");
+  std::string kind;
+  if (type == nullptr || type->kind != json_kind::string) {
     native_error(id, c, reject_reason::bad_message, "'type' must be a string", {});
     return;
   }
-  if (json_object_get(message.get(), "from") != nullptr) {
+  json_string_value(type->raw, &kind);
+  if (message.get("from") != nullptr) {
     native_error(id, c, reject_reason::forbidden_field, nullptr, {});
     return;
   }
-  std::string_view kind = string_of(type);
+  std::string scratch;
+  auto short_string = [&](const json_value_text& value, size_t max_bytes) {
+    return value.kind == json_kind::string && json_string_value(value.raw, &scratch) &&
+           scratch.size() <= max_bytes;
+  };
   if (kind == "ping") {
-    json_t* ping_id = json_object_get(message.get(), "id");
-    if (json_object_size(message.get()) > (ping_id != nullptr ? 2u : 1u) ||
-        (ping_id != nullptr && !json_is_integer(ping_id) &&
-         !(json_is_string(ping_id) && json_string_length(ping_id) <= kMaxSessionChars))) {
+    const json_value_text* ping_id = message.get("id");
+    long long ignored;
+    if (message.size() > (ping_id != nullptr ? 2u : 1u) ||
+        (ping_id != nullptr &&
+         !(ping_id->kind == json_kind::number && json_number_to_count(ping_id->raw, &ignored)) &&
+         !short_string(*ping_id, kMaxSessionChars))) {
       native_error(id, c, reject_reason::bad_message, "ping takes only 'id'", {});
       return;
     }
-    json_ptr pong(json_pack("{s:s}", "type", "pong"));
-    if (ping_id != nullptr) json_object_set(pong.get(), "id", ping_id);
-    enqueue(id, c, dump_frame(pong.get(), settings_.frame_headroom));
+    std::string frame(settings_.frame_headroom, '\0');
+    frame += "{\"type\":\"pong\"";
+    if (ping_id != nullptr) {
+      frame += ",\"id\":";
+      frame += ping_id->raw;
+    }
+    frame += '}';
+    enqueue(id, c, std::move(frame));
     return;
   }
   const bool sdp_message = kind == "offer" || kind == "answer";
@@ -414,44 +411,45 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     native_error(id, c, reject_reason::bad_message, "unknown 'type'", {});
     return;
   }
-  json_t* to = json_object_get(message.get(), "to");
-  if (!json_is_string(to) || !ticket_id_valid(string_of(to))) {
+  const json_value_text* to = message.get("to");
+  std::string target;
+  if (to == nullptr || to->kind != json_kind::string || !json_string_value(to->raw, &target) ||
+      !ticket_id_valid(target)) {
     native_error(id, c, reject_reason::bad_message, "'to' must be a peer id", {});
     return;
   }
-  std::string_view target = string_of(to);
   // Every field is checked: nothing unvalidated is relayed.
-  const char* key;
-  json_t* value;
-  json_object_foreach(message.get(), key, value) {
-    std::string_view field(key);
+  for (size_t i = 0; i < message.size(); ++i) {
+    const std::string& field = message.key(i);
+    const json_value_text& value = message.value(i);
     bool ok;
+    long long number = 0;
     if (field == "type" || field == "to") {
       ok = true;
     } else if (field == "session") {
-      ok = json_is_string(value) && json_string_length(value) <= kMaxSessionChars;
+      ok = short_string(value, kMaxSessionChars);
     } else if (field == "sdp") {
-      ok = sdp_message && json_is_string(value);
+      ok = sdp_message && value.kind == json_kind::string;
     } else if (field == "candidate") {
-      ok = candidate && json_is_string(value);
+      ok = candidate && value.kind == json_kind::string;
     } else if (field == "sdp_mid") {
-      ok = candidate && json_is_string(value) && json_string_length(value) <= kMaxSessionChars;
+      ok = candidate && short_string(value, kMaxSessionChars);
     } else if (field == "sdp_mline_index") {
-      ok = candidate && json_is_integer(value) && json_integer_value(value) >= 0 &&
-           json_integer_value(value) <= 65535;
+      ok = candidate && value.kind == json_kind::number &&
+           json_number_to_count(value.raw, &number) && number <= 65535;
     } else if (field == "reason") {
-      ok = bye && json_is_string(value) && json_string_length(value) <= kMaxReasonChars;
+      ok = bye && short_string(value, kMaxReasonChars);
     } else {
       ok = false;
     }
     if (!ok) {
-      std::string why = "field '" + std::string(field) + "' not allowed or ill-typed";
+      std::string why = "field '" + field + "' not allowed or ill-typed";
       native_error(id, c, reject_reason::bad_message, why.c_str(), target);
       return;
     }
   }
-  if ((sdp_message && !json_is_string(json_object_get(message.get(), "sdp"))) ||
-      (candidate && !json_is_string(json_object_get(message.get(), "candidate")))) {
+  if ((sdp_message && message.get("sdp") == nullptr) ||
+      (candidate && message.get("candidate") == nullptr)) {
     native_error(id, c, reject_reason::bad_message, "required field missing", target);
     return;
   }
@@ -463,7 +461,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   connection* peer = nullptr;
   connection_id peer_id = 0;
   if (swarm != native_swarms_.end()) {
-    auto it = swarm->second.find(std::string(target));
+    auto it = swarm->second.find(target);
     if (it != swarm->second.end()) {
       peer_id = it->second;
       peer = find(peer_id);
@@ -477,11 +475,24 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     native_error(id, c, reject_reason::server_busy, nullptr, target);
     return;
   }
-  std::string target_copy(target);  // `to` is freed by the next line
-  json_object_del(message.get(), "to");
-  json_object_set_new(message.get(), "from", json_string(c.peer_id.c_str()));
-  if (!enqueue(peer_id, *peer, dump_frame(message.get(), settings_.frame_headroom))) {
-    native_error(id, c, reject_reason::unknown_peer, nullptr, target_copy);
+  // type, then the sender from the ticket, then the validated fields verbatim.
+  std::string frame(settings_.frame_headroom, '\0');
+  frame.reserve(settings_.frame_headroom + text.size() + 80);
+  frame += "{\"type\":";
+  frame += type->raw;
+  frame += ",\"from\":";
+  json_append_string(&frame, c.peer_id);
+  for (size_t i = 0; i < message.size(); ++i) {
+    const std::string& field = message.key(i);
+    if (field == "type" || field == "to") continue;
+    frame += ',';
+    json_append_string(&frame, field);
+    frame += ':';
+    frame += message.value(i).raw;
+  }
+  frame += '}';
+  if (!enqueue(peer_id, *peer, std::move(frame))) {
+    native_error(id, c, reject_reason::unknown_peer, nullptr, target);
     return;
   }
   ++messages_relayed_[0];

@@ -9,5 +9,5 @@ out=${1:-/tmp/signalling_core_fuzz}
 clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I. tests/fuzz/signalling/signalling_core_fuzz.cc \
   signalling/signalling_core.cc signalling/json_scan.cc signalling/binary_string.cc \
-  tracker/ticket.cc common/base64url.cc common/hmac_sha256.cc -ljansson -lcrypto -o "$out"
+  tracker/ticket.cc common/base64url.cc common/hmac_sha256.cc -lcrypto -o "$out"
 echo "$out"
