@@ -298,6 +298,7 @@ struct level {
 
 struct timeline_entry {
   std::optional<uint64_t> t;
+  std::optional<uint64_t> n;  // S@n (5th edition): the segment number of this S
   uint64_t d = 0;
   int64_t r = 0;
 };
@@ -601,6 +602,8 @@ parse_outcome mpd_builder::open_child(const frame& parent, const xml_start_tag& 
         std::optional<std::string> r;
         parse_outcome outcome = attribute_unsigned(tag, "t", t);
         if (outcome.status != rewrite_status::ok) return outcome;
+        outcome = attribute_unsigned(tag, "n", entry.n);
+        if (outcome.status != rewrite_status::ok) return outcome;
         outcome = attribute_unsigned(tag, "d", d);
         if (outcome.status != rewrite_status::ok) return outcome;
         outcome = attribute_text(tag, "r", r);
@@ -873,6 +876,7 @@ parse_outcome mpd_builder::list_representation(
     for (size_t i = 0; i < entries.size(); ++i) {
       const timeline_entry& entry = entries[i];
       if (entry.t) t = *entry.t;
+      if (entry.n) number = *entry.n;
       long double count = 0;
       if (entry.r >= 0) {
         count = static_cast<long double>(entry.r) + 1;

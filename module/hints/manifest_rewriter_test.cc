@@ -615,6 +615,33 @@ void dash_schema_order_and_prefixed_self_closing(void**) {
               std::string::npos);
 }
 
+void dash_multi_period_durations(void**) {
+  std::string mpd =
+      "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+      "mediaPresentationDuration=\"PT30S\">"
+      "<Period id=\"1\"><AdaptationSet><SegmentTemplate media=\"p1-$Number$.m4s\" duration=\"2\"/>"
+      "<Representation id=\"r\" bandwidth=\"1\"/></AdaptationSet></Period>"
+      "<Period id=\"2\" start=\"PT10S\"><AdaptationSet><SegmentTemplate media=\"p2-$Time$.m4s\" "
+      "timescale=\"10\"><SegmentTimeline><S t=\"0\" d=\"20\" r=\"1\"/><S n=\"100\" d=\"30\" "
+      "r=\"-1\"/>"
+      "</SegmentTimeline></SegmentTemplate>"
+      "<Representation id=\"r\" bandwidth=\"1\"/></AdaptationSet></Period></MPD>";
+  p2p::media_list_result list = p2p::list_media_items(mpd, manifest_kind::dash_mpd);
+  assert_int_equal(list.status, rewrite_status::ok);
+  // Period 1 lasts until Period 2 starts: 10 s / 2 s = 5 segments. Period 2 lasts
+  // 20 s = 200 ticks: 2 x 20, then 160 / 30 -> 6 more numbered from S@n = 100.
+  assert_int_equal(list.items.size(), 5 + 2 + 6);
+  assert_string_equal(list.items[4].uri.c_str(), "p1-5.m4s");
+  assert_string_equal(list.items[6].uri.c_str(), "p2-20.m4s");
+  assert_int_equal(*list.items[7].number, 100);
+  assert_int_equal(*list.items[7].time, 40);
+  assert_int_equal(*list.items[12].number, 105);
+  assert_string_equal(list.items[12].uri.c_str(), "p2-190.m4s");
+  std::string out = rewrite_ok(mpd, manifest_kind::dash_mpd);
+  assert_int_equal(count_of(out, "urn:p2p:session:2026"), 2);
+  assert_int_equal(count_of(out, "<p2p:H "), 13);
+}
+
 void dash_dynamic_template_uses_clock(void**) {
   std::string mpd =
       "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" "
@@ -808,6 +835,7 @@ int main() {
       cmocka_unit_test(dash_template_number_static),
       cmocka_unit_test(dash_segment_timeline),
       cmocka_unit_test(dash_schema_order_and_prefixed_self_closing),
+      cmocka_unit_test(dash_multi_period_durations),
       cmocka_unit_test(dash_dynamic_template_uses_clock),
       cmocka_unit_test(dash_base_url_nesting),
       cmocka_unit_test(dash_already_hinted),
