@@ -469,7 +469,7 @@ bool dash_parse_duration(const std::string& text, double* seconds) {
 }
 
 bool dash_parse_datetime(const std::string& text, int64_t* unix_ms) {
-  int64_t year, month, day, hour, minute;
+  int64_t year = 0, month = 0, day = 0, hour = 0, minute = 0;
   if (text.size() < 19 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
       text[16] != ':') {
     return false;

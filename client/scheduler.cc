@@ -47,6 +47,25 @@ void scheduler::drop_all() {
   for (uint64_t id : ids) drop(id);
 }
 
+void scheduler::expedite(uint64_t want_id, int64_t deadline_ms) {
+  auto it = wants_.find(want_id);
+  if (it != wants_.end() && deadline_ms < it->second.deadline_ms) {
+    it->second.deadline_ms = deadline_ms;
+  }
+}
+
+void scheduler::set_peer_source(peer_source* peers) {
+  if (peers_ && peers != peers_) {
+    for (auto& entry : wants_) {
+      if (entry.second.st == state::peer) {
+        peers_->cancel(entry.second.fetch_id);
+        entry.second.st = state::waiting;
+      }
+    }
+  }
+  peers_ = peers;
+}
+
 int64_t scheduler::expected_size(const want_entry& w) const {
   if (w.item.range_length > 0) return w.item.range_length;
   return average_item_bytes_;

@@ -81,7 +81,12 @@ class scheduler {
   // Makes decisions; call often (every 10-100 ms) and after callbacks.
   void tick();
 
-  void set_peer_source(peer_source* peers) { peers_ = peers; }
+  // Moves a want's deadline earlier (the player now needs it sooner).
+  void expedite(uint64_t want_id, int64_t deadline_ms);
+  // Starts or stops using peers. Stopping cancels running peer fetches (their items go
+  // back to waiting, then HTTP), so the peer source may be destroyed right after.
+  void set_peer_source(peer_source* peers);
+  size_t peer_source_connected() const { return peers_ ? peers_->connected_peers() : 0; }
   const scheduler_stats& stats() const { return stats_; }
   size_t pending() const { return wants_.size(); }
   int64_t safety_window_ms(int64_t expected_bytes) const;
