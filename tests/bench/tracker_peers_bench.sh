@@ -100,11 +100,14 @@ cat >"$prefix/peers.lua" <<EOF
 dofile("$prefix/tickets.lua")
 -- Requests are formatted once, so wrk spends its CPU on sending, as it does for
 -- the plain return 200 run (both share this machine's cores with nginx).
+-- (in init: wrk.format needs the thread's host for the Host header).
 local requests = {}
-for i, t in ipairs(tickets) do
-  requests[i] = wrk.format("POST", "/p2p/tracker/peers",
-                           {["Content-Type"] = "application/json"},
-                           '{"ticket":"' .. t .. '","numwant":20}')
+init = function(args)
+  for i, t in ipairs(tickets) do
+    requests[i] = wrk.format("POST", "/p2p/tracker/peers",
+                             {["Content-Type"] = "application/json"},
+                             '{"ticket":"' .. t .. '","numwant":20}')
+  end
 end
 local n = 0
 request = function()
@@ -115,6 +118,7 @@ done = function(summary, latency, requests)
   local bad = summary.errors.status + summary.errors.connect + summary.errors.read
             + summary.errors.write + summary.errors.timeout
   io.write(string.format("non-2xx or socket errors: %d\n", bad))
+  if bad > 0 then io.write("BENCH INVALID: requests failed\n") end
 end
 EOF
 
@@ -143,6 +147,10 @@ print("shm bytes per peer: %.1f (zone %d bytes / capacity %d peers; goal <= 256)
       % (bpp, stats["zone_bytes"], stats["peer_capacity"], "ok" if bpp <= 256 else "ABOVE GOAL"))
 print("peers stored: %d in %d swarms" % (stats["peers"], stats["swarms"]))
 EOF
+if echo "$peers_out" | grep -q "BENCH INVALID"; then
+  echo "peers requests failed: the figures above are not valid" >&2
+  exit 1
+fi
 if grep -E "\[(alert|crit|emerg)\]|exited on signal" "$prefix/logs/error.log"; then
   echo "nginx logged alerts" >&2
   exit 1
