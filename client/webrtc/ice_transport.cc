@@ -41,9 +41,11 @@ const char* transport_state_name(transport_state state) {
 
 ice_transport::ice_transport(event_loop& loop, const ice_config& config, bool controlling)
     : loop_(loop) {
+  // Regular nomination: RFC 8445 deprecates the aggressive mode libnice defaults to.
   agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
                                static_cast<NiceAgentOption>(NICE_AGENT_OPTION_ICE_TRICKLE |
-                                                            NICE_AGENT_OPTION_CONSENT_FRESHNESS));
+                                                            NICE_AGENT_OPTION_CONSENT_FRESHNESS |
+                                                            NICE_AGENT_OPTION_REGULAR_NOMINATION));
   GObject* object = G_OBJECT(agent_);
   g_object_set(object, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "ice-udp",
                TRUE, NULL);

@@ -1,6 +1,13 @@
 // Two of our peer connections in one process, on 127.0.0.1: ICE + DTLS + SCTP + DCEP
 // end to end, 1 MiB and 1,000 small messages each way checked byte for byte, flow
 // control, close propagation, a wrong fingerprint refused.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -8,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/webrtc/peer_connection.h"
@@ -213,6 +221,132 @@ static void flow_control_reports_buffered_amount_low(void**) {
   assert_true(wait_until([&] { return answerer.state == peer_state::closed; }, 5000));
 }
 
+namespace {
+
+uint32_t crc32_ieee(const uint8_t* data, size_t size) {
+  uint32_t crc = 0xffffffffu;
+  for (size_t i = 0; i < size; ++i) {
+    crc ^= data[i];
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+// A minimal STUN server on 127.0.0.1 (binding only) that reports every client
+// as 127.0.0.2 with its own port, so a server-reflexive candidate stands out from the
+// host candidate. Serves until stopped or 20 s pass.
+class fake_stun_server {
+ public:
+  fake_stun_server() {
+    socket_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(socket_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~fake_stun_server() {
+    stop_ = true;
+    thread_.join();
+    close(socket_);
+  }
+  uint16_t port() const { return port_; }
+  int requests() const { return requests_; }
+
+ private:
+  void serve() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd fd = {socket_, POLLIN, 0};
+      if (poll(&fd, 1, 50) <= 0) continue;
+      uint8_t request[1500];
+      sockaddr_in from = {};
+      socklen_t from_length = sizeof from;
+      ssize_t size = recvfrom(socket_, request, sizeof request, 0,
+                              reinterpret_cast<sockaddr*>(&from), &from_length);
+      // A binding request; libnice's discovery speaks classic RFC 3489 STUN (no magic
+      // cookie), so answer in kind: MAPPED-ADDRESS, or XOR-MAPPED-ADDRESS + FINGERPRINT
+      // for RFC 5389 requests.
+      if (size < 20 || request[0] != 0x00 || request[1] != 0x01) continue;
+      bool rfc5389 =
+          request[4] == 0x21 && request[5] == 0x12 && request[6] == 0xa4 && request[7] == 0x42;
+      ++requests_;
+      uint8_t response[20 + 12 + 8];
+      std::memcpy(response, request, 20);  // cookie and transaction id
+      response[0] = 0x01;
+      response[1] = 0x01;  // binding success
+      uint8_t* attribute = response + 20;
+      attribute[0] = 0x00;
+      attribute[1] = rfc5389 ? 0x20 : 0x01;  // XOR-MAPPED-ADDRESS or MAPPED-ADDRESS
+      attribute[2] = 0x00;
+      attribute[3] = 0x08;
+      attribute[4] = 0x00;
+      attribute[5] = 0x01;  // IPv4
+      uint16_t port = ntohs(from.sin_port) ^ (rfc5389 ? 0x2112 : 0);
+      attribute[6] = static_cast<uint8_t>(port >> 8);
+      attribute[7] = static_cast<uint8_t>(port);
+      uint32_t mapped = 0x7f000002u ^ (rfc5389 ? 0x2112a442u : 0);  // 127.0.0.2
+      for (int i = 0; i < 4; ++i) attribute[8 + i] = static_cast<uint8_t>(mapped >> (24 - 8 * i));
+      size_t length = 32;
+      response[2] = 0x00;
+      response[3] = 12;
+      if (rfc5389) {
+        response[3] = 12 + 8;  // the length covers the fingerprint
+        uint8_t* fingerprint = response + 32;
+        fingerprint[0] = 0x80;
+        fingerprint[1] = 0x28;
+        fingerprint[2] = 0x00;
+        fingerprint[3] = 0x04;
+        uint32_t crc = crc32_ieee(response, 32) ^ 0x5354554eu;
+        for (int i = 0; i < 4; ++i) fingerprint[4 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+        length += 8;
+      }
+      sendto(socket_, response, length, 0, reinterpret_cast<sockaddr*>(&from), from_length);
+    }
+  }
+
+  int socket_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+}  // namespace
+
+static void stun_server_from_configuration_adds_reflexive_candidate(void**) {
+  fake_stun_server stun;
+  peer_configuration configuration = loopback_configuration();
+  configuration.stun_servers = {"stun:127.0.0.1:" + std::to_string(stun.port())};
+  auto connection = peer_connection::create(configuration);
+  std::vector<std::string> candidates;
+  bool done = false;
+  connection->on_local_candidate([&](const std::string& candidate) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (candidate.empty())
+      done = true;
+    else
+      candidates.push_back(candidate);
+    g_changed.notify_all();
+  });
+  connection->create_offer();
+  assert_true(wait_until([&] { return done; }, 10000));
+  connection->close();
+  bool host = false;
+  bool reflexive = false;
+  for (const std::string& candidate : candidates) {
+    host = host || candidate.find(" 127.0.0.1 ") != std::string::npos;
+    reflexive = reflexive || (candidate.find(" typ srflx") != std::string::npos &&
+                              candidate.find(" 127.0.0.2 ") != std::string::npos);
+  }
+  assert_true(stun.requests() > 0);
+  assert_true(host);
+  assert_true(reflexive);
+}
+
 static void wrong_fingerprint_fails(void**) {
   side offerer, answerer;
   connect_pair(offerer, answerer, "00");
@@ -227,6 +361,7 @@ int main() {
       cmocka_unit_test(exchanges_data_both_ways),
       cmocka_unit_test(flow_control_reports_buffered_amount_low),
       cmocka_unit_test(wrong_fingerprint_fails),
+      cmocka_unit_test(stun_server_from_configuration_adds_reflexive_candidate),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
