@@ -58,8 +58,11 @@ struct side {
 };
 
 // Wires both sides' signalling directly (candidates trickle across as they come).
-void connect_pair(side& offerer, side& answerer, const std::string& tamper_fingerprint = "") {
-  offerer.connection = peer_connection::create(loopback_configuration());
+void connect_pair(side& offerer, side& answerer, const std::string& tamper_fingerprint = "",
+                  size_t offerer_max_message_size = 0) {
+  peer_configuration offerer_configuration = loopback_configuration();
+  if (offerer_max_message_size) offerer_configuration.max_message_size = offerer_max_message_size;
+  offerer.connection = peer_connection::create(offerer_configuration);
   answerer.connection = peer_connection::create(loopback_configuration());
   assert_non_null(offerer.connection.get());
   assert_non_null(answerer.connection.get());
@@ -347,6 +350,22 @@ static void stun_server_from_configuration_adds_reflexive_candidate(void**) {
   assert_true(reflexive);
 }
 
+// The offerer advertises a=max-message-size:65536; the answerer must not send more.
+static void honours_remote_max_message_size(void**) {
+  side offerer, answerer;
+  connect_pair(offerer, answerer, "", 65536);
+  assert_true(wait_until([&] { return offerer.open && answerer.open; }, 15000));
+  assert_int_equal(answerer.channel->max_message_size(), 65536);
+  assert_int_equal(offerer.channel->max_message_size(), 65536);  // its own limit
+  assert_int_equal(answerer.connection->remote_max_message_size(), 65536);
+  assert_int_equal(offerer.connection->remote_max_message_size(), 256 * 1024);
+  std::vector<uint8_t> message = pattern(65537, 9);
+  assert_false(answerer.channel->send(message.data(), message.size()));
+  assert_true(answerer.channel->send(message.data(), 65536));
+  assert_true(wait_until([&] { return offerer.bulk.size() == 65536; }, 10000));
+  assert_memory_equal(offerer.bulk.data(), message.data(), 65536);
+}
+
 static void wrong_fingerprint_fails(void**) {
   side offerer, answerer;
   connect_pair(offerer, answerer, "00");
@@ -360,6 +379,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exchanges_data_both_ways),
       cmocka_unit_test(flow_control_reports_buffered_amount_low),
+      cmocka_unit_test(honours_remote_max_message_size),
       cmocka_unit_test(wrong_fingerprint_fails),
       cmocka_unit_test(stun_server_from_configuration_adds_reflexive_candidate),
   };
