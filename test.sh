@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 log=$(mktemp)
-bazel test //... --test_output=errors --test_summary=short "$@" 2>&1 | tee "$log" | grep -v "linux-sandbox"
+bazel test //... --keep_going --test_output=errors --test_summary=short "$@" 2>&1 | tee "$log" | grep -v "linux-sandbox"
 status=${PIPESTATUS[0]}
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD|INCOMPLETE)' "$log")
