@@ -3,6 +3,7 @@
 // and count. Run through signalling_bench.sh (raises the fd limit).
 //
 //   driver:   node signalling_bench.mjs [--seconds N] [--workers N] [--rounds N] [--idle N]
+//             [--load-binary PATH]  (the C++ generator; without it the Node one)
 //   internal: --reference-server PORT | --load URL SECONDS ID | --idle-load URL COUNT ID
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -217,10 +218,24 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function throughput(url, pid, seconds, workers) {
+// The C++ generator (signalling_bench_load.cc) when built, else the Node one.
+function runLoad(url, seconds, worker, loadBinary) {
+  if (!loadBinary) return runChild(['--load', url, String(seconds), String(worker)]);
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(loadBinary, [hostname, port, pathname, String(seconds), String(worker)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`generator exit ${code}`))));
+  });
+}
+
+async function throughput(url, pid, seconds, workers, loadBinary) {
   const cpuBefore = cpuSeconds(pid);
   const results = await Promise.all(
-    Array.from({ length: workers }, (_, w) => runChild(['--load', url, String(seconds), String(w)])));
+    Array.from({ length: workers }, (_, w) => runLoad(url, seconds, w, loadBinary)));
   const cpu = cpuSeconds(pid) - cpuBefore;
   let received = 0;
   let receivedTotal = 0;
@@ -279,6 +294,8 @@ async function driver(argv) {
   const workers = option('workers', 1);
   const idle = option('idle', 10000);
   const rounds = option('rounds', 3);
+  const binaryArg = argv.indexOf('--load-binary');
+  const loadBinary = binaryArg >= 0 ? argv[binaryArg + 1] : null;
   const binary = process.env.SIGNALLING_BIN ||
     path.join(here, '../../bazel-bin/signalling/p2p-signalling');
 
@@ -296,8 +313,8 @@ async function driver(argv) {
     await waitListening(ourPort, ours);
     await waitListening(refPort, reference);
     const ourUrl = `ws://127.0.0.1:${ourPort}/announce`;
-    const refUrl = `ws://127.0.0.1:${refPort}`;
-    console.log(`load: ${workers} Node worker processes x ${SWARMS_PER_WORKER * PEERS_PER_SWARM} peers ` +
+    const refUrl = `ws://127.0.0.1:${refPort}/`;
+    console.log(`load: ${workers} ${loadBinary ? 'C++ (lws client, libev)' : 'Node (ws)'} generator processes x ${SWARMS_PER_WORKER * PEERS_PER_SWARM} peers ` +
       `(${SWARMS_PER_WORKER} swarms of ${PEERS_PER_SWARM}), closed loop: announce with ${OFFERS} offers, ` +
       `every offer answered; ${seconds} s measured after 1 s warm-up; median of ${rounds} ` +
       'alternating rounds');
@@ -305,8 +322,8 @@ async function driver(argv) {
     const oursRuns = [];
     const refRuns = [];
     for (let round = 0; round < rounds; round++) {
-      oursRuns.push(await throughput(ourUrl, ours.pid, seconds, workers));
-      refRuns.push(await throughput(refUrl, reference.pid, seconds, workers));
+      oursRuns.push(await throughput(ourUrl, ours.pid, seconds, workers, loadBinary));
+      refRuns.push(await throughput(refUrl, reference.pid, seconds, workers, loadBinary));
     }
     const median = (runs) => {
       const pick = (key) => {
