@@ -365,6 +365,16 @@ test('SIGHUP reloads the ticket secret; SIGTERM drains and exits', async () => {
   const old = await join('stale', 'hup', host, signTicket('integration-secret-1', 'stale', 'hup'));
   assert.equal((await old.next()).code, 'ticket_bad_signature');
   if (front) {
+    // The WebTorrent path goes through the same proxy.
+    const wt = new Peer(`${front.url}/announce`);
+    await wt.opened;
+    wt.send({ action: 'announce', info_hash: 'i'.repeat(20), peer_id: 'p'.repeat(20), offers: [] });
+    const reply = await wt.next();
+    assert.equal(reply.action, 'announce');
+    assert.equal(reply.interval, 120);
+    wt.close();
+    const log = front.errorLog();
+    assert.doesNotMatch(log, /\[(alert|crit|emerg)\]/, log);
     // The drain below is the daemon's; nginx stays out of it.
     await front.stop();
     front = null;
