@@ -14,6 +14,7 @@
 #include "module/hints/xml_tokenizer.h"
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 namespace {
 
@@ -1027,4 +1028,5 @@ parse_outcome parse_dash(std::string_view bytes, const manifest_options& options
 }
 
 }  // namespace manifest_detail
+}  // namespace hints
 }  // namespace p2p

@@ -9,6 +9,7 @@
 #include "module/hints/manifest_output.h"
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 namespace {
 
@@ -415,4 +416,5 @@ parse_outcome parse_hls(std::string_view bytes, manifest_kind kind, const manife
 }
 
 }  // namespace manifest_detail
+}  // namespace hints
 }  // namespace p2p

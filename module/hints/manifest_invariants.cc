@@ -5,6 +5,7 @@
 #include "module/hints/manifest_rewriter.h"
 
 namespace p2p {
+using namespace hints;
 namespace {
 
 manifest_options fuzz_options() {

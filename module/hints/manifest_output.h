@@ -15,6 +15,7 @@
 #include "module/hints/manifest_rewriter.h"
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 
 class output_sink {
@@ -95,4 +96,5 @@ void write_output(std::string_view original, const rewrite_plan& plan, const ses
                   output_sink& out, size_t& hashes_written);
 
 }  // namespace manifest_detail
+}  // namespace hints
 }  // namespace p2p

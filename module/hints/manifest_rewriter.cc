@@ -7,6 +7,7 @@
 #include "module/hints/manifest_output.h"
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 
 void output_sink::put_hex(const sha256_digest& digest) {
@@ -543,4 +544,5 @@ std::string strip_token_params(std::string_view uri, const std::vector<std::stri
   return out;
 }
 
+}  // namespace hints
 }  // namespace p2p

@@ -20,6 +20,7 @@
 #include "common/hmac_sha256.h"
 
 namespace p2p {
+namespace hints {
 
 enum class manifest_kind { unknown, hls_master, hls_media, dash_mpd };
 
@@ -161,5 +162,36 @@ std::string swarm_path(std::string_view uri, const std::vector<std::string>& tok
 
 // The URI with the query parameters named in token_params removed (others kept in order).
 std::string strip_token_params(std::string_view uri, const std::vector<std::string>& token_params);
+
+}  // namespace hints
+
+// The types live in p2p::hints because the client library has its own p2p::media_item
+// and p2p::session_hints (client/manifest.h): distinct namespaces keep their template
+// instantiations apart at link time. The short names below are for the nginx glue; a
+// file that includes both this header and the client's uses p2p::hints:: explicitly
+// and cannot include this block (define P2P_HINTS_NO_SHORT_NAMES).
+#ifndef P2P_HINTS_NO_SHORT_NAMES
+using hints::byte_range;
+using hints::detect_manifest_kind;
+using hints::hash_lookup;
+using hints::list_media_items;
+using hints::manifest_kind;
+using hints::manifest_kind_name;
+using hints::manifest_options;
+using hints::media_item;
+using hints::media_item_kind;
+using hints::media_list_result;
+using hints::prepare_manifest;
+using hints::prepared_manifest;
+using hints::rewrite_manifest;
+using hints::rewrite_prepared;
+using hints::rewrite_result;
+using hints::rewrite_status;
+using hints::rewrite_status_name;
+using hints::session_hints;
+using hints::strip_token_params;
+using hints::swarm_id;
+using hints::swarm_path;
+#endif
 
 }  // namespace p2p

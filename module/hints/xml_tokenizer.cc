@@ -3,6 +3,7 @@
 #include <cstdint>
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 
 const std::string_view* xml_start_tag::attribute(std::string_view name) const {
@@ -301,4 +302,5 @@ parse_outcome tokenize_xml(std::string_view bytes, const manifest_options& optio
 }
 
 }  // namespace manifest_detail
+}  // namespace hints
 }  // namespace p2p

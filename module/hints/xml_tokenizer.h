@@ -12,6 +12,7 @@
 #include "module/hints/manifest_output.h"
 
 namespace p2p {
+namespace hints {
 namespace manifest_detail {
 
 struct xml_attribute {
@@ -58,4 +59,5 @@ parse_outcome tokenize_xml(std::string_view bytes, const manifest_options& optio
 bool decode_xml_text(std::string_view raw, std::string* out);
 
 }  // namespace manifest_detail
+}  // namespace hints
 }  // namespace p2p
