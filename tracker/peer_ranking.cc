@@ -26,13 +26,12 @@ uint64_t id_hash(const peer_view& p) {
 }
 
 // 0 for unknown, then 1 + floor(log2(kbps)): 1 Mbit/s and 1.9 Mbit/s are one class.
-int capacity_class(uint32_t kbps) {
-  int c = 0;
-  while (kbps) {
-    ++c;
-    kbps >>= 1;
-  }
-  return c;
+int capacity_class(uint32_t kbps) { return kbps ? 32 - __builtin_clz(kbps) : 0; }
+
+uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
 bool country_known(const char c[2]) { return c[0] != 0 && c[1] != 0; }
@@ -62,11 +61,37 @@ const char* match_tier_name(match_tier tier) {
 match_tier classify_match(const peer_address& requester_address, uint32_t requester_asn,
                           const char requester_country[2], const peer_address& address,
                           uint32_t asn, const char country[2]) {
-  const bool v4 = requester_address.is_v4();
-  if (v4 == address.is_v4()) {
-    // /24 of an IPv4-mapped address is the first 15 bytes; /48 is the first 6.
-    size_t prefix = v4 ? 15 : 6;
-    if (std::memcmp(requester_address.bytes, address.bytes, prefix) == 0) return match_tier::subnet;
+  // Two 8-byte compares instead of byte loops: this runs for every candidate.
+  const uint64_t r_hi = load64(requester_address.bytes);
+  const uint64_t r_lo = load64(requester_address.bytes + 8);
+  const uint64_t c_hi = load64(address.bytes);
+  const uint64_t c_lo = load64(address.bytes + 8);
+  static const uint8_t kMapped[8] = {0, 0, 0xff, 0xff,
+                                     0, 0, 0,    0};  // bytes 8..15 of ::ffff:a.b.c.d
+  static const uint64_t kMappedLo = load64(kMapped);
+  static const uint64_t kFirst4 = [] {
+    uint64_t m = 0;
+    std::memset(&m, 0xff, 4);
+    return m;
+  }();
+  const bool r_v4 = r_hi == 0 && (r_lo & kFirst4) == kMappedLo;
+  const bool c_v4 = c_hi == 0 && (c_lo & kFirst4) == kMappedLo;
+  if (r_v4 == c_v4) {
+    // /24 of an IPv4-mapped address: the first 15 bytes; /48 of IPv6: the first 6.
+    // Little- or big-endian, the masks keep the leading bytes in memory order.
+    static const uint64_t kFirst7 = [] {
+      uint64_t m = 0;
+      std::memset(&m, 0xff, 7);
+      return m;
+    }();
+    static const uint64_t kFirst6 = [] {
+      uint64_t m = 0;
+      std::memset(&m, 0xff, 6);
+      return m;
+    }();
+    bool same =
+        r_v4 ? (r_hi == c_hi && ((r_lo ^ c_lo) & kFirst7) == 0) : ((r_hi ^ c_hi) & kFirst6) == 0;
+    if (same) return match_tier::subnet;
   }
   if (requester_asn != 0 && requester_asn == asn) return match_tier::asn;
   if (country_known(requester_country) && requester_country[0] == country[0] &&

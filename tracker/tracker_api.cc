@@ -4,10 +4,12 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "common/base64url.h"
 #include "tracker/ticket.h"
+#include "tracker/ticket_signer.h"
 
 namespace p2p {
 namespace {
@@ -39,9 +41,21 @@ std::string new_peer_id() {
   return base64url_encode(bytes, sizeof bytes);
 }
 
+// The signer for the settings' secret, kept per thread: building one costs two digest
+// set-ups, using it two short digests.
+const ticket_signer& signer_for(const tracker_settings& settings) {
+  static thread_local std::string secret;
+  static thread_local std::unique_ptr<ticket_signer> signer;
+  if (!signer || secret != settings.secret) {
+    signer = std::make_unique<ticket_signer>(settings.secret);
+    secret = settings.secret;
+  }
+  return *signer;
+}
+
 bool verify(const tracker_settings& settings, const std::string& ticket, int64_t now,
             ticket_claims* claims, api_error* error) {
-  switch (ticket_verify(settings.secret, ticket, now, settings.ticket_skew, claims)) {
+  switch (signer_for(settings).verify(ticket, now, settings.ticket_skew, claims)) {
     case ticket_status::ok:
       return true;
     case ticket_status::expired:
@@ -108,7 +122,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
   if (status == registry_status::invalid) return invalid_for_registry();
 
   int64_t expiry = now + settings.ticket_lifetime;
-  std::string ticket = ticket_sign(settings.secret, {peer_id, req.swarm, expiry});
+  std::string ticket = signer_for(settings).sign({peer_id, req.swarm, expiry});
   int protocol = req.protocol < kTrackerProtocolVersion ? static_cast<int>(req.protocol)
                                                         : kTrackerProtocolVersion;
   api_response r;
@@ -206,7 +220,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   r.body += ']';
   if (claims.expiry - now < settings.ticket_lifetime / 2) {
     int64_t expiry = now + settings.ticket_lifetime;
-    std::string ticket = ticket_sign(settings.secret, {claims.peer_id, claims.swarm_id, expiry});
+    std::string ticket = signer_for(settings).sign({claims.peer_id, claims.swarm_id, expiry});
     r.body += ',';
     append_ticket(&r.body, ticket, expiry);
   }
@@ -244,7 +258,7 @@ api_response handle_track(std::string_view body, const requester_facts& facts,
   if (status == registry_status::invalid) return invalid_for_registry();
 
   int64_t expiry = now + settings.ticket_lifetime;
-  std::string ticket = ticket_sign(settings.secret, {claims.peer_id, req.swarm, expiry});
+  std::string ticket = signer_for(settings).sign({claims.peer_id, req.swarm, expiry});
   api_response r;
   r.body = "{\"peer_id\":\"" + claims.peer_id + "\",\"swarm\":\"" + req.swarm + "\",";
   append_ticket(&r.body, ticket, expiry);
