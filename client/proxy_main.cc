@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "client/local_proxy.h"
 #include "client/url.h"
+#include "client/webrtc/webrtc_transport.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: p2p-proxy ORIGIN_MANIFEST_URL --listen 127.0.0.1:PORT [--no-p2p]\n"
                "                 [--cellular] [--upload-kbps N] [--quiet]\n"
+               "                 [--stun HOST:PORT] [--ice-address ADDR]\n"
                "  PORT 0 picks a free port; the player URL is printed on stdout.\n");
   return 2;
 }
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   std::string manifest_url, listen = "127.0.0.1:0";
   bool p2p_enabled = true, cellular = false, quiet = false;
   double upload_kbps = 32000;
+  p2p::webrtc::webrtc_transport_config webrtc_config;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--listen" && i + 1 < argc) {
@@ -49,6 +52,10 @@ int main(int argc, char** argv) {
       cellular = true;
     } else if (arg == "--quiet") {
       quiet = true;
+    } else if (arg == "--stun" && i + 1 < argc) {
+      webrtc_config.stun_servers.push_back(argv[++i]);
+    } else if (arg == "--ice-address" && i + 1 < argc) {
+      webrtc_config.local_addresses.push_back(argv[++i]);
     } else if (arg == "--upload-kbps" && i + 1 < argc) {
       upload_kbps = std::atof(argv[++i]);
     } else if (!arg.empty() && arg[0] != '-' && manifest_url.empty()) {
@@ -66,6 +73,10 @@ int main(int argc, char** argv) {
   config.p2p_enabled = p2p_enabled;
   config.uploads_enabled = !cellular;
   config.upload_bytes_per_second = upload_kbps * 1000 / 8;
+  config.transport_factory = [webrtc_config](p2p::signalling_sink& sink) {
+    return std::unique_ptr<p2p::peer_transport>(
+        new p2p::webrtc::webrtc_transport(sink, webrtc_config));
+  };
   if (!quiet)
     config.log = [](const std::string& line) { std::fprintf(stderr, "\n%s\n", line.c_str()); };
   p2p::client player_client(config);
