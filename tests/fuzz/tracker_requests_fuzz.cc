@@ -3,18 +3,42 @@
 // byte picks the parser, the rest is the body. Build: tests/fuzz/build_tracker_requests_fuzz.sh
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "tracker/analytics_store.h"
 #include "tracker/distributor.h"
 #include "tracker/tracker_api.h"
 
+namespace {
+
+struct no_lock : p2p::block_lock {
+  void lock() override {}
+  void unlock() override {}
+};
+
+// A small registry kept across inputs, so hostile bodies meet real state (full
+// swarms, evictions) and the whole tracker path, not only the parsers.
+p2p::swarm_registry& fuzz_registry() {
+  static void* block = std::aligned_alloc(64, 64 << 10);
+  static p2p::swarm_registry registry = [] {
+    p2p::swarm_registry r;
+    bool reused;
+    r.attach(block, 64 << 10, 1, &reused);
+    r.set_limits({4, 90, 30});
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   p2p::json_caps caps;
   p2p::api_error error;
-  switch (data[0] % 7) {
+  switch (data[0] % 10) {
     case 0: {
       p2p::init_request r;
       p2p::parse_init_request(body, caps, &r, &error);
@@ -35,12 +59,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5: {
       static const char* const kActions[] = {"usage", "stats", "control"};
       p2p::analytics_report r;
-      p2p::parse_analytics_report(kActions[data[0] % 7 - 3], body, caps, &r, &error);
+      p2p::parse_analytics_report(kActions[data[0] % 10 - 3], body, caps, &r, &error);
       break;
     }
     case 6: {
       static const p2p::distributor_settings settings;
       p2p::distributor_handle(settings, body);
+      break;
+    }
+    case 7:
+    case 8:
+    case 9: {
+      static const char* const kActions[] = {"init", "peers", "track"};
+      static p2p::tracker_settings settings = [] {
+        p2p::tracker_settings s;
+        s.secret = "fuzz-secret-0123456789";
+        return s;
+      }();
+      static no_lock lock;
+      static int64_t now = 1700000000;
+      p2p::requester_facts facts;
+      facts.address.bytes[15] = static_cast<uint8_t>(size);
+      p2p::tracker_handle(kActions[data[0] % 10 - 7], body, facts, fuzz_registry(), lock, settings,
+                          now++);
       break;
     }
   }
