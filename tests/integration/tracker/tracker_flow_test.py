@@ -7,9 +7,13 @@ tracker sees different /24 subnets. A second listener with `reuseport` spreads
 connections over both workers; `X-Worker: $pid` says which one answered.
 """
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import sys
+import threading
 import time
 import traceback
 
@@ -322,6 +326,68 @@ def test_analytics_across_workers():
         assert resp.getheader("Content-Type") == "text/plain; version=0.0.4"
         assert 'p2p_peer_efficiency{customer="c1",content="movie"} 0.75\n' in text, text
         assert 'p2p_rebuffer_ms_total{customer="c1",content="movie"} 500\n' in text
+
+
+def test_concurrent_workers_keep_the_zone_consistent():
+    """Both workers write the zone at once: counts add up, nothing crashes or leaks."""
+    with make_server(interval="30s", ttl="90s") as s:
+        errors = []
+        per_thread = 150
+
+        def client(n):
+            try:
+                c = Client(s)
+                deadline = time.time() + 60
+                for i in range(per_thread):
+                    if time.time() > deadline:
+                        raise AssertionError("thread %d too slow" % n)
+                    status, _, body, _ = c.call("POST", "/p2p/tracker/init",
+                                                {"swarm": "cc%d" % (i % 16), "customer": "c1"})
+                    assert status == 200, (status, body)
+                    status, _, body, _ = c.call("POST", "/p2p/tracker/peers",
+                                                {"ticket": body["ticket"], "numwant": 10})
+                    assert status == 200 and len(body["peers"]) <= 10, (status, body)
+                c.close()
+            except Exception as e:  # reported by the main thread
+                errors.append("%d: %r" % (n, e))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert not errors, errors[:3]
+        stats = json.loads(s.get("/p2p/tracker/stats", port=s.backend_port).body)
+        assert stats["peers"] == 8 * per_thread and stats["swarms"] == 16, stats
+
+
+def mint_credential(key_id, secret, exp, content):
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    signed = "c1.%s.%s" % (key_id, b64(("exp=%d\ncontent=%s" % (exp, content)).encode()))
+    return signed + "." + b64(hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest())
+
+
+def test_session_credential_guards_the_tracker():
+    """The access module's p2p_session_require in the tracker's location (README)."""
+    config = """
+    location /p2p/tracker/ {
+        p2p_session_key k1 "credential secret for the tests 0123";
+        p2p_session_require $http_x_p2p_credential;
+        p2p_tracker swarms;
+        p2p_tracker_secret %s;
+    }""" % SECRET
+    with h.NginxServer(config=config, http_config="p2p_tracker_zone swarms 1m;") as s:
+        body = json.dumps({"swarm": "s1", "customer": "c1"})
+        r = s.post("/p2p/tracker/init", body)
+        assert r.status == 403, (r.status, r.text)
+        good = mint_credential("k1", "credential secret for the tests 0123",
+                               int(time.time()) + 600, "movie1")
+        r = s.post("/p2p/tracker/init", body, headers={"X-P2P-Credential": good})
+        assert r.status == 200, (r.status, r.text)
+        forged = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+        r = s.post("/p2p/tracker/init", body, headers={"X-P2P-Credential": forged})
+        assert r.status == 403, (r.status, r.text)
+        s.expect_error("p2p access")
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
