@@ -47,7 +47,9 @@ void dispose_transports(const std::shared_ptr<event_loop>& loop, std::unique_ptr
   stack->ice = std::move(ice);
   stack->dtls = std::move(dtls);
   stack->sctp = std::move(sctp);
-  loop->post([stack] {});
+  // The task holds the loop too: the layers use it while they go, and this may be the
+  // last reference (the connection was dropped inside a callback).
+  loop->post([stack, loop]() mutable { stack.reset(); });
 }
 
 bool resolve_stun(const std::string& server, std::string* ip, uint16_t* port) {

@@ -117,6 +117,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void on_local_description(std::function<void(const std::string& sdp)> handler);
   // Local ICE candidate ("candidate:..."), then "" when gathering is done.
   void on_local_candidate(std::function<void(const std::string& candidate)> handler);
+  // When the connection ends, on_state(closed|failed) runs first, then every channel's
+  // on_closed.
   void on_state(std::function<void(peer_state)> handler);
   // A channel the peer opened; it is already open when delivered.
   void on_data_channel(std::function<void(std::shared_ptr<data_channel>)> handler);

@@ -366,6 +366,39 @@ static void honours_remote_max_message_size(void**) {
   assert_memory_equal(offerer.bulk.data(), message.data(), 65536);
 }
 
+// The last reference to the last connection dropped inside its own callback: the
+// connection, its layers and the loop thread itself go away from the loop thread, and a
+// new pair works afterwards (new loop, usrsctp still usable).
+static void last_reference_dropped_inside_callback(void**) {
+  bool dropped = false;
+  {
+    side offerer, answerer;
+    connect_pair(offerer, answerer);
+    assert_true(wait_until([&] { return offerer.open && answerer.open; }, 15000));
+    std::shared_ptr<peer_connection> survivor = answerer.connection;
+    answerer.connection.reset();
+    answerer.channel.reset();
+    survivor->on_state([&survivor, &dropped](peer_state state) {
+      if (state != peer_state::closed) return;
+      survivor.reset();  // destroys the connection on the loop thread, from its callback
+      std::lock_guard<std::mutex> lock(g_mutex);
+      dropped = true;
+      g_changed.notify_all();
+    });
+    offerer.connection->close();
+    offerer.connection.reset();
+    offerer.channel.reset();
+    // on_state comes first, then the channels close (their handlers write into `answerer`).
+    assert_true(wait_until([&] { return dropped && answerer.closed; }, 10000));
+  }
+  side offerer, answerer;
+  connect_pair(offerer, answerer);
+  assert_true(wait_until([&] { return offerer.open && answerer.open; }, 15000));
+  const char text[] = "after";
+  assert_true(offerer.channel->send_text(text));
+  assert_true(wait_until([&] { return answerer.texts.size() == 1; }, 5000));
+}
+
 static void wrong_fingerprint_fails(void**) {
   side offerer, answerer;
   connect_pair(offerer, answerer, "00");
@@ -380,6 +413,7 @@ int main() {
       cmocka_unit_test(exchanges_data_both_ways),
       cmocka_unit_test(flow_control_reports_buffered_amount_low),
       cmocka_unit_test(honours_remote_max_message_size),
+      cmocka_unit_test(last_reference_dropped_inside_callback),
       cmocka_unit_test(wrong_fingerprint_fails),
       cmocka_unit_test(stun_server_from_configuration_adds_reflexive_candidate),
   };
