@@ -1,11 +1,20 @@
 #!/bin/bash
-# The main job: a live HLS stream (ffmpeg), the origin (Debian's nginx with our
-# module) serving it with peer hints, and a running report of what the hints carry.
+# The main job: a swarm on this machine. The origin (Debian's nginx with our module,
+# configured from conf/nginx-origin.conf: peer hints, distributor, tracker, analytics,
+# signalling front), the signalling daemon, a live HLS stream and N viewers (C++ client
+# library, real WebRTC data channels on 127.0.0.1, each with a virtual player playing in
+# real time), with a live table of HTTP bytes, P2P bytes, peer efficiency and stalls per
+# viewer and in total, and a summary at the end.
 #
-#   ./run.sh [--duration SECONDS] [--port PORT] [--prefix DIR]
+#   ./run.sh [--clients N] [--duration SECONDS] [--malicious K] [--no-p2p]
+#            [--port PORT] [--prefix DIR] [--origin-only]
 #
-# Installs what is missing first (scripts/setup.sh), builds with Bazel, then runs
-# everything on 127.0.0.1 until Ctrl-C or --duration.
+# --duration: seconds of measurement after a 10 s warm-up (default: until Ctrl-C).
+# --malicious K: add K viewers that corrupt every segment they upload.
+# --no-p2p: the same viewers over HTTP only (the baseline).
+# --origin-only: the origin half alone (ffmpeg live stream + hints report), no viewers.
+# Installs what is missing first (scripts/setup.sh), builds with Bazel
+# (BAZEL_OUTPUT_BASE selects an output base), then runs everything on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -13,25 +22,58 @@ root=$PWD
 duration=0
 port=8080
 prefix=/tmp/p2p-demo
+clients=10
+malicious=0
+no_p2p=
+origin_only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --clients) clients=$2; shift 2 ;;
+    --malicious) malicious=$2; shift 2 ;;
+    --no-p2p) no_p2p=--no-p2p; shift ;;
+    --origin-only) origin_only=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
 scripts/setup.sh
-echo "run: building"
-bazel build //module:ngx_http_p2p_module.so 2>&1 | grep -vE "^(INFO|Loading|Analyzing)" || true
-module="$(bazel info bazel-bin 2>/dev/null)/module/ngx_http_p2p_module.so"
+bazel=(bazel)
+[ -n "${BAZEL_OUTPUT_BASE:-}" ] && bazel=(bazel "--output_base=$BAZEL_OUTPUT_BASE")
+targets=(//module:ngx_http_p2p_module.so)
+[ -z "$origin_only" ] && targets+=(//signalling:p2p-signalling //tests/swarm:swarm-peer)
+echo "run: building ${targets[*]}"
+"${bazel[@]}" build "${targets[@]}" 2>&1 | grep -vE "^(INFO|Loading|Analyzing)" || true
+bin="$("${bazel[@]}" info bazel-bin 2>/dev/null)"
+module="$bin/module/ngx_http_p2p_module.so"
 [ -f "$module" ] || { echo "run: build failed" >&2; exit 1; }
 
+if [ -z "$origin_only" ]; then
+  for f in "$bin/signalling/p2p-signalling" "$bin/tests/swarm/swarm-peer"; do
+    [ -x "$f" ] || { echo "run: build failed ($f missing)" >&2; exit 1; }
+  done
+  mkdir -p "$prefix"
+  measure=$duration
+  [ "$measure" -gt 0 ] || measure=86400
+  echo
+  echo "Origin with peer hints: http://127.0.0.1:$port/live/master.m3u8 (ffplay, mpv, VLC, hls.js)"
+  echo "nginx config:           $prefix/nginx.conf   (from conf/nginx-origin.conf)"
+  echo "Analytics:              http://127.0.0.1:$port/p2p/analytics/status and /metrics"
+  echo "$clients viewers$([ "$malicious" -gt 0 ] && echo " + $malicious malicious"), table every 5 s; Ctrl-C stops with a summary"
+  exec python3 tests/swarm/swarm.py --nginx-module "$module" \
+    --signalling "$bin/signalling/p2p-signalling" --peer "$bin/tests/swarm/swarm-peer" \
+    --clients "$clients" --malicious "$malicious" --duration "$measure" --warmup 10 \
+    --port "$port" --prefix "$prefix" --workers 2 $no_p2p
+fi
+
+# --origin-only: the origin half, with a live ffmpeg stream.
 mkdir -p "$prefix/logs" "$prefix/html/live" "$prefix/tmp"
 rm -f "$prefix/html/live/"*
-# The operator's example config, pointed at this prefix and port.
+# The operator's example config, pointed at this prefix and port (the P2P endpoints
+# are there too; without a signalling daemon only its WebSocket front is idle).
 sed -e "s|/usr/lib/nginx/modules/ngx_http_p2p_module.so|$module|" \
     -e "s|/srv/p2p-demo|$prefix|g" \
     -e "s|listen 8080;|listen 127.0.0.1:$port;|" \
