@@ -759,7 +759,11 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         frame += ",\"offer_id\":";
         frame += offer_id->raw;
       }
-      frame += ",\"peer_id\":" + peer_id_json + ",\"info_hash\":" + info_hash_json + '}';
+      frame += ",\"peer_id\":";
+      frame += peer_id_json;
+      frame += ",\"info_hash\":";
+      frame += info_hash_json;
+      frame += '}';
       if (enqueue(targets[i], *target, std::move(frame))) ++messages_relayed_[1];
     }
   }

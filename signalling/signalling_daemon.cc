@@ -24,10 +24,10 @@ constexpr char kMetricsPath[] = "/metrics";
 // Small receive buffer: an idle connection costs little; long messages arrive in
 // pieces the core reassembles up to max_message_bytes.
 constexpr size_t kRxBufferSize = 1024;
-constexpr size_t kTxPacketSize = 64 * 1024;
+constexpr size_t kTxPacketSize = size_t{64} * 1024;
 // Queued frames are framed here and sent together, up to this many bytes per WRITEABLE
 // callback: one send(2) instead of one per frame (loopback TCP costs per call).
-constexpr size_t kBatchBytes = 64 * 1024;
+constexpr size_t kBatchBytes = size_t{64} * 1024;
 // Seconds a closing connection gets to take its last frame before it is dropped.
 constexpr int kCloseFlushSeconds = 3;
 
