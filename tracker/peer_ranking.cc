@@ -111,7 +111,7 @@ std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
                                            uint64_t seed) {
   static thread_local std::vector<sort_entry> entries;
   entries.clear();
-  if (entries.capacity() < count) entries.reserve(count);
+  if (entries.capacity() < std::min(numwant, count)) entries.reserve(std::min(numwant, count));
   for (size_t i = 0; i < count; ++i) {
     const peer_summary& c = candidates[i];
     if (c.network == network_type::cellular) continue;
@@ -132,14 +132,20 @@ std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
     uint64_t key = static_cast<uint64_t>(tier) << 62;
     key |= static_cast<uint64_t>(63 - capacity_class(c.upload_kbps)) << 56;
     key |= mix(seed ^ c.id_hash) >> 8;
-    entries.push_back({key, static_cast<uint32_t>(i), tier});
+    // Keep only the best `numwant`, sorted: most candidates lose to the current worst
+    // with one comparison, so this beats sorting or selecting over all of them.
+    sort_entry entry{key, static_cast<uint32_t>(i), tier};
+    if (entries.size() < numwant) {
+      entries.push_back(entry);
+    } else if (numwant == 0 || entry.key >= entries.back().key) {
+      continue;
+    } else {
+      entries.back() = entry;
+    }
+    for (size_t k = entries.size() - 1; k > 0 && entries[k].key < entries[k - 1].key; --k)
+      std::swap(entries[k], entries[k - 1]);
   }
-  size_t n = std::min(numwant, entries.size());
-  auto by_key = [](const sort_entry& a, const sort_entry& b) { return a.key < b.key; };
-  // Select the best n in linear time, then order only those.
-  auto cut = entries.begin() + static_cast<std::ptrdiff_t>(n);
-  if (n < entries.size()) std::nth_element(entries.begin(), cut, entries.end(), by_key);
-  std::sort(entries.begin(), cut, by_key);
+  size_t n = entries.size();
   std::vector<ranked_summary> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) out.push_back({&candidates[entries[i].index], entries[i].tier});
