@@ -212,6 +212,7 @@ int serve_http(lws* wsi, session* pss, const char* uri) {
     lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
   }
+  delete pss->http_body;  // a pipelined request before the last body went out
   pss->http_body = new std::string(g_state->core->metrics_text());
   if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4",
                                   pss->http_body->size(), &p, end) ||
