@@ -83,8 +83,8 @@ struct signalling_settings {
   std::vector<std::string> origin_deny;
   bool require_origin = false;
   signalling_limits limits;
-  // Bytes reserved in front of every outgoing frame (libwebsockets' LWS_PRE), so the
-  // glue writes a queued frame without copying it.
+  // Bytes reserved in front of every outgoing frame, for a transport that frames in place
+  // (libwebsockets' LWS_PRE); 0 for one that copies frames into its own buffer.
   size_t frame_headroom = 0;
 };
 
