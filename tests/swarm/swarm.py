@@ -62,6 +62,11 @@ def wait_port(port, timeout, what):
     raise RuntimeError("%s did not listen on port %d" % (what, port))
 
 
+def allow_core_dump():
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
 def null_ts_packet(sequence):
     """An MPEG-TS null packet (PID 0x1FFF; demuxers discard it) naming the sequence."""
     header = bytes([0x47, 0x1F, 0xFF, 0x10])
@@ -306,7 +311,8 @@ class Swarm:
                 cmd.append("--verbose")
             err = open(os.path.join(self.prefix, "logs", "peer%02d.log" % i), "wb")
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err,
-                                    start_new_session=True)
+                                    start_new_session=True, preexec_fn=allow_core_dump
+                                    if a.core_dumps else None)
             self.procs.append(proc)
             self.peers.append(Peer(i, proc, malicious, not a.no_p2p))
             # Viewers arrive over a few seconds, not in one instant.
@@ -530,6 +536,7 @@ def parse_args(argv):
     p.add_argument("--segment-cache")
     p.add_argument("--json")
     p.add_argument("--peer-verbose", action="store_true", help="client logs in PREFIX/logs")
+    p.add_argument("--core-dumps", action="store_true", help="let crashing clients dump core")
     return p.parse_args(argv)
 
 

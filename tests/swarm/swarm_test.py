@@ -10,7 +10,7 @@ Run 2: the same plus one malicious client that corrupts every segment it uploads
 
 The figures are printed whatever happens; a goal not met fails the test.
 
-  swarm_test.py NGINX_MODULE SIGNALLING_BIN PEER_BIN
+  swarm_test.py SIGNALLING_BIN PEER_BIN     (the module: $P2P_NGINX_MODULE, run_py.sh)
 """
 
 import json
@@ -22,7 +22,7 @@ import swarm  # noqa: E402
 
 CLIENTS = int(os.environ.get("SWARM_CLIENTS", "10"))
 DURATION = int(os.environ.get("SWARM_DURATION", "60"))
-WARMUP = int(os.environ.get("SWARM_WARMUP", "15"))
+WARMUP = int(os.environ.get("SWARM_WARMUP", "20"))
 MIN_EFFICIENCY = 0.80
 
 
@@ -72,7 +72,8 @@ def check(result, malicious):
 
 
 def main():
-    module, signalling, peer = sys.argv[1:4]
+    module = os.environ["P2P_NGINX_MODULE"]
+    signalling, peer = sys.argv[1:3]
     failures = []
     for malicious in (0, 1):
         result = scenario(module, signalling, peer, malicious)
