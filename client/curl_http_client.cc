@@ -94,8 +94,11 @@ uint64_t curl_http_client::start(const http_request& request,
     if (!request.content_type.empty()) {
       t->headers = curl_slist_append(t->headers, ("Content-Type: " + request.content_type).c_str());
     }
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
   }
+  for (const auto& header : request.headers) {
+    t->headers = curl_slist_append(t->headers, header.c_str());
+  }
+  if (t->headers) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
   curl_multi_add_handle(static_cast<CURLM*>(multi_), easy);
   uint64_t id = t->id;
   transfers_[id] = std::move(t);

@@ -18,10 +18,11 @@ namespace p2p {
 struct http_request {
   std::string method = "GET";  // GET, HEAD or POST
   std::string url;
-  int64_t range_offset = -1;  // -1: no Range header
-  int64_t range_length = -1;  // -1 with an offset: to the end
-  std::string body;           // POST
-  std::string content_type;   // POST
+  int64_t range_offset = -1;         // -1: no Range header
+  int64_t range_length = -1;         // -1 with an offset: to the end
+  std::string body;                  // POST
+  std::string content_type;          // POST
+  std::vector<std::string> headers;  // extra "Name: value" lines
   int64_t timeout_ms = 20000;
   size_t max_body_bytes = 64 * 1024 * 1024;
 };

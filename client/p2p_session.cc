@@ -185,6 +185,9 @@ void p2p_session::post_json(const std::string& url, const std::string& body,
   request.content_type = "application/json";
   request.timeout_ms = 5000;
   request.max_body_bytes = 64 * 1024;
+  if (!hints_.credential.empty()) {
+    request.headers.push_back("X-P2P-Credential: " + hints_.credential);
+  }
   http_.start(request, std::move(done));
 }
 
@@ -199,6 +202,9 @@ void p2p_session::request_distributor() {
       "&version=" + url_encode(config_.library_version) + "&session=" + session_key_;
   request.timeout_ms = 5000;
   request.max_body_bytes = 64 * 1024;
+  if (!hints_.credential.empty()) {
+    request.headers.push_back("X-P2P-Credential: " + hints_.credential);
+  }
   http_.start(request, [this](http_response response) {
     request_running_ = false;
     if (!response.ok) return fail("distributor answered " + std::to_string(response.status));
@@ -230,6 +236,8 @@ void p2p_session::request_distributor() {
           std::clamp<int64_t>(integer_member(tuning, "stats_interval", 120), 10, 3600) * 1000;
       tuning_.control_interval_ms =
           std::clamp<int64_t>(integer_member(tuning, "control_interval", 600), 10, 86400) * 1000;
+      int64_t deadline = integer_member(tuning, "http_deadline_ms", 0);
+      if (deadline > 0) scheduler_.set_safety_window_ms(std::clamp<int64_t>(deadline, 500, 30000));
       tuning_.max_peers =
           static_cast<size_t>(std::clamp<int64_t>(integer_member(tuning, "max_peers", 20), 0, 100));
     }
@@ -312,6 +320,7 @@ void p2p_session::connect_signalling() {
     log("signalling lost (" + reason + "), reconnect in " + std::to_string(backoff) + " ms");
   };
   signalling_ = std::make_unique<signalling_client>(cb);
+  if (!hints_.credential.empty()) signalling_->set_header("X-P2P-Credential", hints_.credential);
   signalling_retry_ms_ = 0;
   if (!signalling_->connect(url)) {
     signalling_failures_++;

@@ -81,6 +81,8 @@ class scheduler {
   // Makes decisions; call often (every 10-100 ms) and after callbacks.
   void tick();
 
+  // The minimum HTTP safety window (the distributor's tuning may set it).
+  void set_safety_window_ms(int64_t ms) { config_.http_safety_window_ms = ms; }
   // Moves a want's deadline earlier (the player now needs it sooner).
   void expedite(uint64_t want_id, int64_t deadline_ms);
   // Starts or stops using peers. Stopping cancels running peer fetches (their items go

@@ -75,6 +75,18 @@ bool signalling_client::connect(const std::string& url) {
 
 int signalling_client::on_event(struct lws* wsi, int reason, void* in, size_t len) {
   switch (static_cast<enum lws_callback_reasons>(reason)) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+      if (header_name_.empty()) return 0;
+      auto** p = static_cast<unsigned char**>(in);
+      unsigned char* end = *p + len;
+      if (lws_add_http_header_by_name(wsi,
+                                      reinterpret_cast<const unsigned char*>(header_name_.c_str()),
+                                      reinterpret_cast<const unsigned char*>(header_value_.data()),
+                                      static_cast<int>(header_value_.size()), p, end)) {
+        return -1;
+      }
+      return 0;
+    }
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
       established_ = true;
       if (!outgoing_.empty()) lws_callback_on_writable(wsi);

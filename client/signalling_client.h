@@ -27,6 +27,11 @@ class signalling_client {
   signalling_client(const signalling_client&) = delete;
   signalling_client& operator=(const signalling_client&) = delete;
 
+  // An extra handshake header (e.g. the session credential for nginx in front).
+  void set_header(const std::string& name, const std::string& value) {
+    header_name_ = name + ":";
+    header_value_ = value;
+  }
   // `url`: ws:// or wss:// URL of the native endpoint including `?ticket=...`.
   bool connect(const std::string& url);
   // Sends `payload` (a JSON object text without `to`) to `to`. False if not connected or
@@ -50,6 +55,7 @@ class signalling_client {
   std::string incoming_;
   std::deque<std::string> outgoing_;
   std::string host_, path_;
+  std::string header_name_, header_value_;
 };
 
 }  // namespace p2p
