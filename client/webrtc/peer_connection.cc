@@ -478,10 +478,10 @@ void peer_connection::send_open_request(const std::shared_ptr<data_channel>& cha
 }
 
 void peer_connection::send_on_stream(uint16_t stream, uint32_t ppid, std::vector<uint8_t> data) {
-  if (!sctp_ || !sctp_->send(stream, ppid, data.data(), data.size(), false)) {
+  size_t size = ppid == kPpidStringEmpty || ppid == kPpidBinaryEmpty ? 0 : data.size();
+  if (!sctp_ || !sctp_->send(stream, ppid, std::move(data), false)) {
     auto it = channels_.find(stream);
-    if (it != channels_.end())
-      it->second->sent(ppid == kPpidStringEmpty || ppid == kPpidBinaryEmpty ? 0 : data.size());
+    if (it != channels_.end()) it->second->sent(size);
   }
 }
 

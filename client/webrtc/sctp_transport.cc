@@ -246,10 +246,14 @@ void sctp_transport::connect() {
 
 bool sctp_transport::send(uint16_t stream, uint32_t ppid, const uint8_t* data, size_t size,
                           bool unordered) {
+  return send(stream, ppid, std::vector<uint8_t>(data, data + size), unordered);
+}
+
+bool sctp_transport::send(uint16_t stream, uint32_t ppid, std::vector<uint8_t> data,
+                          bool unordered) {
   if (state_ == transport_state::failed || state_ == transport_state::closed) return false;
-  queue_.push_back(
-      outgoing{stream, ppid, unordered, false, std::vector<uint8_t>(data, data + size)});
-  queued_bytes_ += size;
+  queued_bytes_ += data.size();
+  queue_.push_back(outgoing{stream, ppid, unordered, false, std::move(data)});
   flush();
   return true;
 }

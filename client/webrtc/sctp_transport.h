@@ -57,6 +57,7 @@ class sctp_transport {
   transport_state state() const { return state_; }
   // Queues a message; false if the transport is closed or failed.
   bool send(uint16_t stream, uint32_t ppid, const uint8_t* data, size_t size, bool unordered);
+  bool send(uint16_t stream, uint32_t ppid, std::vector<uint8_t> data, bool unordered);
   // Resets the outgoing side of `stream` after everything queued before it.
   void reset_stream(uint16_t stream);
   // Bytes queued here and not yet accepted by usrsctp.
