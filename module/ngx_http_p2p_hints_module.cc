@@ -28,6 +28,7 @@ extern "C" {
 
 #include "module/hints/manifest_rewriter.h"
 #include "module/hasher/segment_hasher.h"
+#include "module/hasher/segment_path.h"
 #include "module/memo/rewrite_memo.h"
 
 namespace {
@@ -493,59 +494,6 @@ bool is_manifest_response(ngx_http_request_t* r) {
   return ends_with(".m3u8") || ends_with(".mpd");
 }
 
-// Resolves an item URI (as written in the manifest) against the manifest's path:
-// same-origin paths only, percent-decoded, dot segments removed. Empty: not local.
-std::string resolve_local_path(const std::string& manifest_path, const std::string& uri) {
-  std::string ref = uri.substr(0, uri.find_first_of("?#"));
-  if (ref.empty()) return "";
-  size_t colon = ref.find(':');
-  size_t slash = ref.find('/');
-  if (colon != std::string::npos && (slash == std::string::npos || colon < slash)) return "";
-  if (ref.compare(0, 2, "//") == 0) return "";
-  std::string joined;
-  if (ref[0] == '/') {
-    joined = ref;
-  } else {
-    size_t last = manifest_path.rfind('/');
-    joined = (last == std::string::npos ? std::string("/") : manifest_path.substr(0, last + 1)) +
-             ref;
-  }
-  std::string decoded;
-  decoded.reserve(joined.size());
-  for (size_t i = 0; i < joined.size(); ++i) {
-    char c = joined[i];
-    if (c == '%') {
-      if (i + 2 >= joined.size() || !isxdigit(static_cast<u_char>(joined[i + 1])) ||
-          !isxdigit(static_cast<u_char>(joined[i + 2])))
-        return "";
-      int v = std::stoi(joined.substr(i + 1, 2), nullptr, 16);
-      if (v == 0) return "";
-      decoded += static_cast<char>(v);
-      i += 2;
-    } else {
-      decoded += c;
-    }
-  }
-  std::vector<std::string> parts;
-  size_t start = 1;
-  while (start <= decoded.size()) {
-    size_t end = decoded.find('/', start);
-    if (end == std::string::npos) end = decoded.size();
-    std::string seg = decoded.substr(start, end - start);
-    if (seg == "..") {
-      if (parts.empty()) return "";
-      parts.pop_back();
-    } else if (seg != "." && !seg.empty()) {
-      parts.push_back(seg);
-    }
-    start = end + 1;
-  }
-  if (parts.empty()) return "";
-  std::string out;
-  for (auto& p : parts) out += "/" + p;
-  return out;
-}
-
 // The file a request for `uri` would be served from in this location (root or alias),
 // or from p2p_hints_segment_root for proxied manifests. Empty: unknown.
 std::string map_to_file(ngx_http_request_t* r, hints_loc_conf* conf, const std::string& uri) {
@@ -831,7 +779,7 @@ size_t plan_hashes(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) {
     p2p::segment_hash_job& job = w.jobs[i];
     job.result = p2p::segment_hash_result::skipped;
     if (!conf->hash) continue;
-    std::string local = resolve_local_path(manifest, item.uri);
+    std::string local = p2p::resolve_segment_path(manifest, item.uri);
     if (local.empty()) continue;
     job.path = map_to_file(r, conf, local);
     if (job.path.empty()) continue;

@@ -17,4 +17,9 @@ HINTS_SRCS="module/hints/dash_mpd.cc module/hints/hls_playlist.cc module/hints/m
 clang++-14 $FUZZ_FLAGS tests/fuzz/hints_hls_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_hls_fuzz"
 clang++-14 $FUZZ_FLAGS tests/fuzz/hints_dash_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_dash_fuzz"
 
+
+# Segment path resolution of the hints glue (path traversal must be impossible).
+clang++-14 $FUZZ_FLAGS tests/fuzz/segment_path_fuzz.cc module/hasher/segment_path.cc \
+  -o "$out/segment_path_fuzz"
+
 echo "fuzzers in $out"
