@@ -768,6 +768,8 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     }
   }
 
+  // Closing a slow reader above may have emptied and erased the swarm.
+  swarm_it = wt_swarms_.find(info_hash);
   if (has_answer && swarm_it != wt_swarms_.end()) {
     auto to = swarm_it->second.index.find(to_peer_id);
     if (to == swarm_it->second.index.end()) return;  // bittorrent-tracker ignores it too
