@@ -122,7 +122,9 @@ void p2p_session::on_hints(const session_hints& hints, const std::string&) {
   if (have_hints_) return;
   hints_ = hints;
   have_hints_ = true;
-  if (swarm_id_.empty()) swarm_id_ = hints.swarm;
+  // The master's swarm is only the base id: the session starts in the swarm of the
+  // rendition actually played (on_swarm), so that its ticket admits it to the signalling
+  // of the peers watching the same bytes.
   if (state_ == state::idle) start();
 }
 
@@ -383,6 +385,9 @@ void p2p_session::request_track() {
     ticket_swarm_id_ = target;
     next_peers_ms_ = clock_.now_ms();
     log("moved to swarm " + target);
+    // Signalling admits a connection to the ticket's swarm only: reconnect with the new
+    // ticket. Established peer connections are not affected.
+    connect_signalling();
   });
 }
 
