@@ -36,6 +36,60 @@ uint64_t load64(const uint8_t* p) {
 
 bool country_known(const char c[2]) { return c[0] != 0 && c[1] != 0; }
 
+// Leading bytes of a 16-byte address as two 8-byte words, masks in memory order so
+// they hold on either endianness.
+uint64_t leading_bytes_mask(size_t n) {
+  uint64_t m = 0;
+  std::memset(&m, 0xff, n);
+  return m;
+}
+
+// classify_match with the requester's side worked out once per request: this runs
+// for every candidate, so it is two 8-byte compares and no static-local guards.
+class requester_matcher {
+ public:
+  requester_matcher(const peer_address& address, uint32_t asn, const char country[2])
+      : first4_(leading_bytes_mask(4)),
+        first6_(leading_bytes_mask(6)),
+        first7_(leading_bytes_mask(7)),
+        mapped_lo_(mapped_lo()),
+        hi_(load64(address.bytes)),
+        lo_(load64(address.bytes + 8)),
+        v4_(is_v4(hi_, lo_)),
+        asn_(asn),
+        country_{country[0], country[1]},
+        country_known_(country_known(country)) {}
+
+  match_tier classify(const peer_address& address, uint32_t asn, const char country[2]) const {
+    const uint64_t hi = load64(address.bytes);
+    const uint64_t lo = load64(address.bytes + 8);
+    if (v4_ == is_v4(hi, lo)) {
+      // /24 of an IPv4-mapped address: the first 15 bytes; /48 of IPv6: the first 6.
+      bool same = v4_ ? (hi_ == hi && ((lo_ ^ lo) & first7_) == 0) : ((hi_ ^ hi) & first6_) == 0;
+      if (same) return match_tier::subnet;
+    }
+    if (asn_ != 0 && asn_ == asn) return match_tier::asn;
+    if (country_known_ && country_[0] == country[0] && country_[1] == country[1])
+      return match_tier::country;
+    return match_tier::other;
+  }
+
+ private:
+  static uint64_t mapped_lo() {
+    static const uint8_t kMapped[8] = {0, 0, 0xff, 0xff,
+                                       0, 0, 0,    0};  // bytes 8..15 of ::ffff:a.b.c.d
+    return load64(kMapped);
+  }
+  bool is_v4(uint64_t hi, uint64_t lo) const { return hi == 0 && (lo & first4_) == mapped_lo_; }
+
+  const uint64_t first4_, first6_, first7_, mapped_lo_;
+  const uint64_t hi_, lo_;
+  const bool v4_;
+  const uint32_t asn_;
+  const char country_[2];
+  const bool country_known_;
+};
+
 struct sort_entry {
   uint64_t key;  // tier, capacity class and the seeded hash packed: smaller ranks first
   uint32_t index;
@@ -61,43 +115,8 @@ const char* match_tier_name(match_tier tier) {
 match_tier classify_match(const peer_address& requester_address, uint32_t requester_asn,
                           const char requester_country[2], const peer_address& address,
                           uint32_t asn, const char country[2]) {
-  // Two 8-byte compares instead of byte loops: this runs for every candidate.
-  const uint64_t r_hi = load64(requester_address.bytes);
-  const uint64_t r_lo = load64(requester_address.bytes + 8);
-  const uint64_t c_hi = load64(address.bytes);
-  const uint64_t c_lo = load64(address.bytes + 8);
-  static const uint8_t kMapped[8] = {0, 0, 0xff, 0xff,
-                                     0, 0, 0,    0};  // bytes 8..15 of ::ffff:a.b.c.d
-  static const uint64_t kMappedLo = load64(kMapped);
-  static const uint64_t kFirst4 = [] {
-    uint64_t m = 0;
-    std::memset(&m, 0xff, 4);
-    return m;
-  }();
-  const bool r_v4 = r_hi == 0 && (r_lo & kFirst4) == kMappedLo;
-  const bool c_v4 = c_hi == 0 && (c_lo & kFirst4) == kMappedLo;
-  if (r_v4 == c_v4) {
-    // /24 of an IPv4-mapped address: the first 15 bytes; /48 of IPv6: the first 6.
-    // Little- or big-endian, the masks keep the leading bytes in memory order.
-    static const uint64_t kFirst7 = [] {
-      uint64_t m = 0;
-      std::memset(&m, 0xff, 7);
-      return m;
-    }();
-    static const uint64_t kFirst6 = [] {
-      uint64_t m = 0;
-      std::memset(&m, 0xff, 6);
-      return m;
-    }();
-    bool same =
-        r_v4 ? (r_hi == c_hi && ((r_lo ^ c_lo) & kFirst7) == 0) : ((r_hi ^ c_hi) & kFirst6) == 0;
-    if (same) return match_tier::subnet;
-  }
-  if (requester_asn != 0 && requester_asn == asn) return match_tier::asn;
-  if (country_known(requester_country) && requester_country[0] == country[0] &&
-      requester_country[1] == country[1])
-    return match_tier::country;
-  return match_tier::other;
+  return requester_matcher(requester_address, requester_asn, requester_country)
+      .classify(address, asn, country);
 }
 
 match_tier classify_match(const peer_view& requester, const peer_view& candidate) {
@@ -111,6 +130,7 @@ std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
                                            uint64_t seed) {
   static thread_local std::vector<sort_entry> entries;
   entries.clear();
+  const requester_matcher matcher(requester.address, requester.asn, requester.country);
   if (entries.capacity() < std::min(numwant, count)) entries.reserve(std::min(numwant, count));
   for (size_t i = 0; i < count; ++i) {
     const peer_summary& c = candidates[i];
@@ -127,23 +147,21 @@ std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
         (!country_known(c.country) || c.country[0] != requester.country[0] ||
          c.country[1] != requester.country[1]))
       continue;
-    match_tier tier = classify_match(requester.address, requester.asn, requester.country, c.address,
-                                     c.asn, c.country);
+    match_tier tier = matcher.classify(c.address, c.asn, c.country);
     uint64_t key = static_cast<uint64_t>(tier) << 62;
     key |= static_cast<uint64_t>(63 - capacity_class(c.upload_kbps)) << 56;
     key |= mix(seed ^ c.id_hash) >> 8;
     // Keep only the best `numwant`, sorted: most candidates lose to the current worst
     // with one comparison, so this beats sorting or selecting over all of them.
     sort_entry entry{key, static_cast<uint32_t>(i), tier};
-    if (entries.size() < numwant) {
+    if (entries.size() < numwant)
       entries.push_back(entry);
-    } else if (numwant == 0 || entry.key >= entries.back().key) {
+    else if (numwant == 0 || entry.key >= entries.back().key)
       continue;
-    } else {
-      entries.back() = entry;
-    }
-    for (size_t k = entries.size() - 1; k > 0 && entries[k].key < entries[k - 1].key; --k)
-      std::swap(entries[k], entries[k - 1]);
+    // Shift the worse entries up one place and drop the new one into the gap.
+    size_t k = entries.size() - 1;
+    for (; k > 0 && entry.key < entries[k - 1].key; --k) entries[k] = entries[k - 1];
+    entries[k] = entry;
   }
   size_t n = entries.size();
   std::vector<ranked_summary> out;

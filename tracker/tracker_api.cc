@@ -2,12 +2,14 @@
 
 #include <openssl/rand.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "common/base64url.h"
+#include "tracker/peers_request_parser.h"
 #include "tracker/ticket.h"
 #include "tracker/ticket_signer.h"
 
@@ -17,6 +19,9 @@ namespace {
 // Expired peers dropped on every registry call, so a zone nobody fills up still
 // sheds silent peers without a timer; bounded so one request stays cheap.
 constexpr size_t kExpirePerRequest = 8;
+
+// Longest `peers[]` entry with its comma: 143 bytes with a 64-character id.
+constexpr size_t kPeerEntryMax = kRegistryPeerIdMax + 96;
 
 bool read_network(json_t* root, bool* present, network_type* out, api_error* error) {
   json_t* v = json_object_get(root, "network");
@@ -81,6 +86,18 @@ peer_announcement announcement_from(const requester_facts& facts) {
   return a;
 }
 
+// Unchecked copy into a buffer the caller sized for the longest entry.
+char* put(char* at, std::string_view text) {
+  std::memcpy(at, text.data(), text.size());
+  return at + text.size();
+}
+
+void append_integer(std::string* body, int64_t value) {
+  char digits[24];
+  char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  body->append(digits, static_cast<size_t>(end - digits));
+}
+
 api_response full_response(int64_t retry_after) {
   return error_response({503, "full", "tracker is full of live peers; retry later"}, retry_after);
 }
@@ -138,7 +155,10 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
                           const tracker_settings& settings, int64_t now) {
   peers_request req;
   api_error error;
-  if (!parse_peers_request(body, settings.caps, &req, &error)) return error_response(error);
+  if (!parse_peers_request_fast(body, settings.caps, &req)) {
+    req = peers_request{};
+    if (!parse_peers_request(body, settings.caps, &req, &error)) return error_response(error);
+  }
   ticket_claims claims;
   if (!verify(settings, req.ticket, now, &claims, &error)) return error_response(error);
   if (!req.peer_id.empty() && req.peer_id != claims.peer_id)
@@ -200,22 +220,30 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   if (status == registry_status::full) return full_response(retry_after);
   if (status == registry_status::invalid) return invalid_for_registry();
 
+  // One reservation for the whole answer; each peer is formatted on the stack and
+  // appended once.
   api_response r;
-  r.body.reserve(96 + ranked.size() * 96);
-  r.body = "{\"swarm\":\"" + claims.swarm_id +
-           "\",\"interval\":" + std::to_string(settings.announce_interval) + ",\"peers\":[";
+  r.body.reserve(64 + claims.swarm_id.size() + ranked.size() * kPeerEntryMax + 200);
+  r.body += "{\"swarm\":\"";
+  r.body += claims.swarm_id;
+  r.body += "\",\"interval\":";
+  append_integer(&r.body, settings.announce_interval);
+  r.body += ",\"peers\":[";
   for (size_t i = 0; i < ranked.size(); ++i) {
     const peer_view& p = ranked[i].first;
-    if (i) r.body += ',';
-    r.body += "{\"peer_id\":\"";
-    r.body.append(p.peer_id, p.peer_id_len);
-    r.body += "\",\"network\":\"";
-    r.body += network_type_name(p.network);
-    r.body += "\",\"upload_kbps\":";
-    r.body += std::to_string(p.upload_kbps);
-    r.body += ",\"match\":\"";
-    r.body += match_tier_name(ranked[i].second);
-    r.body += "\"}";
+    char entry[kPeerEntryMax];
+    char* at = entry;
+    if (i) *at++ = ',';
+    at = put(at, "{\"peer_id\":\"");
+    at = put(at, p.id());
+    at = put(at, "\",\"network\":\"");
+    at = put(at, network_type_name(p.network));
+    at = put(at, "\",\"upload_kbps\":");
+    at = std::to_chars(at, entry + sizeof entry, p.upload_kbps).ptr;
+    at = put(at, ",\"match\":\"");
+    at = put(at, match_tier_name(ranked[i].second));
+    at = put(at, "\"}");
+    r.body.append(entry, static_cast<size_t>(at - entry));
   }
   r.body += ']';
   if (claims.expiry - now < settings.ticket_lifetime / 2) {
