@@ -209,27 +209,29 @@ bool has_scheme(std::string_view uri) {
 std::string resolve_reference(std::string_view base, std::string_view ref) {
   if (base.empty() || has_scheme(ref)) return std::string(ref);
   if (ref.empty()) return std::string(base);
-  size_t cut = base.find_first_of("?#");
-  if (cut != std::string_view::npos) base = base.substr(0, cut);
-  if (starts_with(ref, "//")) {
-    if (!has_scheme(base)) return std::string(ref);
-    return std::string(base.substr(0, base.find(':') + 1)) + std::string(ref);
+  if (ref[0] == '#') return std::string(base.substr(0, base.find('#'))) + std::string(ref);
+  base = base.substr(0, base.find_first_of("?#"));
+  if (ref[0] == '?') return std::string(base) + std::string(ref);
+  // Split the base into scheme ":" / "//" authority / path (RFC 3986 section 3).
+  size_t path_start = 0;
+  size_t scheme_end = 0;  // just after "scheme:", 0 when the base has no scheme
+  if (has_scheme(base)) {
+    scheme_end = base.find(':') + 1;
+    path_start = scheme_end;
   }
-  if (ref[0] == '/') {
-    if (!has_scheme(base)) return std::string(ref);
-    size_t authority = base.find("//");
-    if (authority == std::string_view::npos)
-      return std::string(base.substr(0, base.find(':') + 1)) + std::string(ref);
-    size_t path = base.find('/', authority + 2);
-    return std::string(base.substr(0, path)) + std::string(ref);
+  const bool has_authority = base.compare(path_start, 2, "//") == 0;
+  if (has_authority) {
+    path_start = base.find('/', path_start + 2);
+    if (path_start == std::string_view::npos) path_start = base.size();
   }
-  if (ref[0] == '?' || ref[0] == '#') return std::string(base) + std::string(ref);
+  if (starts_with(ref, "//")) return std::string(base.substr(0, scheme_end)) + std::string(ref);
+  if (ref[0] == '/') return std::string(base.substr(0, path_start)) + std::string(ref);
+  // Merge (5.2.3): an authority with an empty path merges to "/ref", otherwise the
+  // base path up to its last '/'.
+  if (has_authority && path_start == base.size()) return std::string(base) + "/" + std::string(ref);
   size_t slash = base.rfind('/');
-  if (slash == std::string_view::npos) return std::string(ref);
-  // "http://host" without a path: RFC 3986 5.2.3 merges to "/ref".
-  if (has_scheme(base) && base.find("//") != std::string_view::npos &&
-      slash == base.find("//") + 1) {
-    return std::string(base) + "/" + std::string(ref);
+  if (slash == std::string_view::npos || slash < path_start) {
+    return std::string(base.substr(0, path_start)) + std::string(ref);
   }
   return std::string(base.substr(0, slash + 1)) + std::string(ref);
 }
@@ -784,6 +786,9 @@ parse_outcome mpd_builder::add_item(rewrite_plan& plan, media_item item) {
   if (plan.items.size() >= options_.max_items) {
     return {rewrite_status::too_large, "more media items than the cap"};
   }
+  // A fragment never reaches the server: the bytes are those of the URI without it.
+  size_t fragment = item.uri.find('#');
+  if (fragment != std::string::npos) item.uri.resize(fragment);
   item.index = plan.items.size();
   plan.items.push_back(std::move(item));
   return {};
@@ -803,8 +808,10 @@ parse_outcome mpd_builder::list_representation(
     list.inherit_from(lv->segment_list);
     single.inherit_from(lv->segment_base);
   }
-  const bool use_list = list.present && !list.urls.empty();
-  const bool use_template = !use_list && tmpl.present && tmpl.media.has_value();
+  // Which addressing applies when an (invalid) MPD mixes them: the rules the client
+  // library uses too, so a hash always lands on the item the client derives.
+  const bool use_list = list.present && !list.urls.empty() && !rep.lv.segment_template.present;
+  const bool use_template = !use_list && tmpl.present;
   const segment_info& info = use_list ? list : use_template ? tmpl : list.present ? list : single;
 
   media_item proto;
@@ -855,7 +862,7 @@ parse_outcome mpd_builder::list_representation(
     }
     return {};
   }
-  if (!use_template) return {};
+  if (!use_template || !tmpl.media) return {};
 
   const uint64_t timescale = tmpl.timescale.value_or(1);
   const uint64_t pto = tmpl.presentation_time_offset.value_or(0);

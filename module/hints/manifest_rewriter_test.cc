@@ -682,6 +682,26 @@ void dash_base_url_nesting(void**) {
   assert_string_equal(list.items[0].uri.c_str(), "https://a.example/abs/set/rep/1.m4s");
   assert_string_equal(list.items[1].uri.c_str(), "https://b.example/q/../1.m4s");
   rewrite_ok(mpd, manifest_kind::dash_mpd);
+
+  // Reference resolution corner cases (RFC 3986 5.2), through one BaseURL each.
+  const std::pair<const char*, const char*> cases[] = {
+      {"http://h", "http://h/1.m4s"},
+      {"http://h/a/b?q=1#f", "http://h/a/1.m4s"},
+      {"http:./a//b", "http:./a//1.m4s"},
+      {"urn:x", "urn:1.m4s"},
+      {"//cdn.example/v/", "//cdn.example/v/1.m4s"},
+      {"v/w", "v/1.m4s"},
+  };
+  for (const auto& [base_url, expected] : cases) {
+    std::string doc = std::string("<MPD mediaPresentationDuration='PT4S'><BaseURL>") + base_url +
+                      "</BaseURL><Period><AdaptationSet><Representation id='r' bandwidth='1'>"
+                      "<SegmentTemplate media='$Number$.m4s' duration='4'/></Representation>"
+                      "</AdaptationSet></Period></MPD>";
+    p2p::media_list_result one = p2p::list_media_items(doc, manifest_kind::dash_mpd);
+    assert_int_equal(one.status, rewrite_status::ok);
+    assert_int_equal(one.items.size(), 1);
+    assert_string_equal(one.items[0].uri.c_str(), expected);
+  }
 }
 
 void dash_already_hinted(void**) {
@@ -718,6 +738,9 @@ void dash_hostile_inputs(void**) {
       {"<MPD/><MPD/>", rewrite_status::malformed},
       {"<html/>", rewrite_status::malformed},
       {"<x:MPD/>", rewrite_status::malformed},
+      {"<MPD :id=\"1\"/>", rewrite_status::malformed},
+      {"<:MPD/>", rewrite_status::malformed},
+      {"<MPD a:b:c=\"1\"/>", rewrite_status::malformed},
       {"<!DOCTYPE MPD [<!ENTITY a \"aaaa\">]><MPD/>", rewrite_status::unsupported},
       {"<MPD mediaPresentationDuration=\"P1Y\"/>", rewrite_status::unsupported},
       {std::string("<MPD>\0</MPD>", 12), rewrite_status::malformed},

@@ -48,6 +48,14 @@ void append_utf8(uint32_t cp, std::string& out) {
   }
 }
 
+// Namespaces in XML 1.0: a QName is "local" or "prefix:local", both parts non-empty.
+bool is_qname(std::string_view name) {
+  size_t colon = name.find(':');
+  if (colon == std::string_view::npos) return !name.empty();
+  return colon != 0 && colon + 1 < name.size() &&
+         name.find(':', colon + 1) == std::string_view::npos;
+}
+
 size_t scan_name(std::string_view bytes, size_t pos) {
   if (pos >= bytes.size() || !is_name_start(bytes[pos])) return pos;
   ++pos;
@@ -227,6 +235,7 @@ parse_outcome tokenize_xml(std::string_view bytes, const manifest_options& optio
         if (attr_end == pos) return {rewrite_status::malformed, "bad attribute name"};
         xml_attribute attr;
         attr.qname = bytes.substr(pos, attr_end - pos);
+        if (!is_qname(attr.qname)) return {rewrite_status::malformed, "bad attribute name"};
         pos = attr_end;
         while (pos < n && is_space(bytes[pos])) ++pos;
         if (pos >= n || bytes[pos] != '=')
@@ -274,7 +283,7 @@ parse_outcome tokenize_xml(std::string_view bytes, const manifest_options& optio
     size_t colon = tag.qname.find(':');
     tag.prefix = colon == std::string_view::npos ? std::string_view() : tag.qname.substr(0, colon);
     tag.local = colon == std::string_view::npos ? tag.qname : tag.qname.substr(colon + 1);
-    if (tag.local.empty() || tag.local.find(':') != std::string_view::npos) {
+    if (!is_qname(tag.qname)) {
       return {rewrite_status::malformed, "bad qualified name"};
     }
     bool bound = tag.prefix.empty();

@@ -16,6 +16,11 @@ HINTS_SRCS="module/hints/dash_mpd.cc module/hints/hls_playlist.cc module/hints/m
   common/base64url.cc common/hmac_sha256.cc"
 clang++-14 $FUZZ_FLAGS tests/fuzz/hints_hls_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_hls_fuzz"
 clang++-14 $FUZZ_FLAGS tests/fuzz/hints_dash_fuzz.cc $HINTS_SRCS -lcrypto -o "$out/hints_dash_fuzz"
+# The hint format end to end: module/hints output read back by the client's parsers.
+HINTS_CLIENT_SRCS="client/dash_mpd.cc client/hls_playlist.cc client/manifest.cc client/url.cc
+  client/xml_tree.cc client/wire_protocol.cc"
+clang++-14 $FUZZ_FLAGS tests/fuzz/hints_contract_fuzz.cc $HINTS_SRCS $HINTS_CLIENT_SRCS -lcrypto \
+  -o "$out/hints_contract_fuzz"
 
 
 # Segment path resolution of the hints glue (path traversal must be impossible).
