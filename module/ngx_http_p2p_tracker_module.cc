@@ -723,20 +723,28 @@ void body_handler(ngx_http_request_t* r) noexcept {
     auto* lcf = static_cast<tracker_loc_conf*>(
         ngx_http_get_module_loc_conf(r, ngx_http_p2p_tracker_module));
     size_t max = body_max_of(lcf);
-    std::string body;
+    std::string copy;
+    std::string_view body;
     bool over = false;
-    if (r->request_body) {
-      for (ngx_chain_t* cl = r->request_body->bufs; cl; cl = cl->next) {
+    ngx_chain_t* bufs = r->request_body ? r->request_body->bufs : nullptr;
+    if (bufs && !bufs->next && !bufs->buf->in_file) {
+      // request_body_in_single_buf: the usual case is one memory buffer, used as is.
+      body = std::string_view(reinterpret_cast<const char*>(bufs->buf->pos),
+                              static_cast<size_t>(bufs->buf->last - bufs->buf->pos));
+      over = body.size() > max;
+    } else {
+      for (ngx_chain_t* cl = bufs; cl; cl = cl->next) {
         // A body that went to a temporary file is larger than client_body_buffer_size,
         // which the documented configuration keeps above the cap: refused, never read
         // from disk on the event loop.
-        if (cl->buf->in_file || body.size() + ngx_buf_size(cl->buf) > max) {
+        if (cl->buf->in_file || copy.size() + ngx_buf_size(cl->buf) > max) {
           over = true;
           break;
         }
-        body.append(reinterpret_cast<const char*>(cl->buf->pos),
+        copy.append(reinterpret_cast<const char*>(cl->buf->pos),
                     static_cast<size_t>(cl->buf->last - cl->buf->pos));
       }
+      body = copy;
     }
     p2p::api_response response = over ? too_large(max) : handle_body(r, lcf, body);
     rc = send_response(r, response, lcf->role);

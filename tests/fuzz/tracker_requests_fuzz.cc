@@ -1,6 +1,8 @@
 // libFuzzer target for every JSON/query request parser of tracker/: the tracker's
 // init/peers/track, the analytics reports and the distributor query. The first
-// byte picks the parser, the rest is the body. Build: tests/fuzz/build_tracker_requests_fuzz.sh
+// byte picks the parser, the rest is the body. For `peers` it also checks that the
+// fast parser (tracker/peers_request_parser.h) takes only what the jansson path accepts,
+// with the same values. Build: tests/fuzz/build_tracker_requests_fuzz.sh
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 
 #include "tracker/analytics_store.h"
 #include "tracker/distributor.h"
+#include "tracker/peers_request_parser.h"
 #include "tracker/tracker_api.h"
 
 namespace {
@@ -45,8 +48,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 1: {
-      p2p::peers_request r;
-      p2p::parse_peers_request(body, caps, &r, &error);
+      // The fast parser may only take what the jansson path accepts, with the same
+      // values; everything else it must leave to jansson.
+      p2p::peers_request r, fast;
+      bool accepted = p2p::parse_peers_request(body, caps, &r, &error);
+      if (p2p::parse_peers_request_fast(body, caps, &fast) &&
+          (!accepted || fast.ticket != r.ticket || fast.peer_id != r.peer_id ||
+           fast.swarm != r.swarm || fast.customer != r.customer ||
+           fast.has_numwant != r.has_numwant || fast.numwant != r.numwant ||
+           fast.has_network != r.has_network || fast.network != r.network ||
+           fast.has_upload != r.has_upload || fast.upload_kbps != r.upload_kbps))
+        std::abort();
       break;
     }
     case 2: {
