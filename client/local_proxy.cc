@@ -233,7 +233,7 @@ void local_proxy::on_readable(connection& c) {
 
 void local_proxy::start_request(connection& c) {
   size_t end = c.in.find("\r\n\r\n");
-  if (end == std::string::npos) {
+  if (end == std::string::npos || end > config_.max_header_bytes) {
     if (c.in.size() > config_.max_header_bytes) {
       c.out =
           "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: "
