@@ -1,6 +1,7 @@
 """p2p-proxy in front of a real nginx with the hints filter: ffmpeg reads whole HLS
-streams (MPEG-TS segments, fMP4 with EXT-X-MAP, one file with byte ranges) through the
-proxy, and every packet and every segment byte equals what the origin serves.
+streams (MPEG-TS segments, fMP4 with EXT-X-MAP, one file with byte ranges) and a DASH
+stream (SegmentTemplate + SegmentTimeline) through the proxy, and every packet and every
+segment byte equals what the origin serves.
 
 Usage (Bazel): proxy_ffmpeg_test.py PATH_TO_P2P_PROXY
 """
@@ -36,6 +37,14 @@ def make_streams(html):
         old = time.time() - 60
         for entry in os.listdir(directory):
             os.utime(os.path.join(directory, entry), (old, old))
+    dash = os.path.join(html, "vod", "dash")
+    os.makedirs(dash, exist_ok=True)
+    subprocess.run([FFMPEG, "-loglevel", "error", "-y"] + source[:-6] +
+                   ["-f", "dash", "-seg_duration", "2", "-use_timeline", "1", "-use_template", "1",
+                    "manifest.mpd"], cwd=dash, check=True, timeout=TIMEOUT)
+    old = time.time() - 60
+    for entry in os.listdir(dash):
+        os.utime(os.path.join(dash, entry), (old, old))
     return list(variants)
 
 
@@ -126,6 +135,26 @@ def main():
                 except Exception as error:  # report every variant, fail at the end
                     print("FAIL %s: %s" % (name, error))
                     failures += 1
+            try:
+                path = "/vod/dash/manifest.mpd"
+                status, mpd = get(proxy_base + path)
+                assert status == 200
+                assert b'xmlns:p2p="urn:p2p:2026"' in mpd, "no hashes: hints filter not active"
+                via_proxy = framemd5(proxy_base + path)
+                direct = framemd5(origin + path)
+                assert len(direct) > 100 and via_proxy == direct, "dash: packets differ"
+                directory = os.path.join(server.html, "vod", "dash")
+                files = sorted(f for f in os.listdir(directory) if f.endswith(".m4s"))
+                for name in files:
+                    with open(os.path.join(directory, name), "rb") as f:
+                        data = f.read()
+                    status, body = get(proxy_base + "/vod/dash/" + name)
+                    assert status == 200 and body == data, "dash %s: bytes differ" % name
+                print("ok dash: %d packets, %d items equal to the origin" % (len(direct), len(files)))
+                passed += 1
+            except Exception as error:
+                print("FAIL dash: %s" % error)
+                failures += 1
             assert proxy.poll() is None, "p2p-proxy exited"
         finally:
             proxy.terminate()
