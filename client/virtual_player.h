@@ -1,4 +1,4 @@
-// A player without a screen: plays an HLS stream in real time through a p2p::client,
+// A player without a screen: plays an HLS or DASH stream in real time through a p2p::client,
 // consuming segments at the stream's rate, and reports start-up time, stalls and bytes
 // from HTTP and peers. Used for swarm demos and measurements (p2p-player prints its
 // events as JSON lines).
@@ -39,13 +39,26 @@ class virtual_player {
     bool ready = false;
     bool from_peers = false;
   };
+  // One stream played in step with the others (HLS: the one media playlist; DASH: one
+  // Representation per AdaptationSet).
+  struct track {
+    std::string key;  // DASH: AdaptationSet position; HLS: ""
+    media_item init;
+    bool has_init = false;
+    bool init_requested = false;
+    bool init_ready = false;
+    std::map<int64_t, segment> segments;  // by media sequence / $Number$
+  };
   void load_manifest();
   void load_media(const std::string& url);
-  void reload_media();
   void on_media(const std::string& body);
+  void on_mpd(const std::string& body);
+  void add_items(track& t, const std::vector<media_item>& items, bool continue_timeline);
+  void choose_start();
   void request_ahead(int64_t now);
   void progress(int64_t now, const char* event);
   double buffered_until() const;
+  double end_of_listed() const;
 
   client& client_;
   virtual_player_config config_;
@@ -56,11 +69,9 @@ class virtual_player {
   double target_duration_ = 0;
   bool media_loading_ = false;
   int64_t next_reload_ms_ = 0;
-  std::map<int64_t, segment> segments_;  // by media sequence
-  media_item init_;
-  bool has_init_ = false;
-  bool init_ready_ = false;
-  bool init_requested_ = false;
+  bool dash_ = false;
+  std::vector<track> tracks_;
+  bool start_chosen_ = false;
   int64_t started_ms_ = 0;        // player created
   int64_t playing_since_ms_ = 0;  // wall time at which position_base_ was current
   double position_ = -1;          // seconds on the playlist timeline; < 0: not started
