@@ -1,6 +1,6 @@
 // p2p-player URL [options]
 //
-// The virtual player: plays an HLS stream in real time through the client library
+// The virtual player: plays an HLS or DASH stream in real time through the client library
 // (peers over WebRTC data channels when the manifest carries hints, HTTP otherwise) and
 // prints JSON lines: start, playing, stall, resume, progress (every second), end.
 #include <csignal>
