@@ -90,6 +90,9 @@ class requester_matcher {
   const bool country_known_;
 };
 
+// The low 56 bits of a sort key: the seeded hash that orders equals.
+constexpr uint64_t kHashBits = (uint64_t{1} << 56) - 1;
+
 struct sort_entry {
   uint64_t key;  // tier, capacity class and the seeded hash packed: smaller ranks first
   uint32_t index;
@@ -150,6 +153,9 @@ std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
     match_tier tier = matcher.classify(c.address, c.asn, c.country);
     uint64_t key = static_cast<uint64_t>(tier) << 62;
     key |= static_cast<uint64_t>(63 - capacity_class(c.upload_kbps)) << 56;
+    // Once the list is full, a worse tier or capacity class loses whatever its hash.
+    if (entries.size() == numwant && numwant > 0 && key > (entries.back().key | kHashBits))
+      continue;
     key |= mix(seed ^ c.id_hash) >> 8;
     // Keep only the best `numwant`, sorted: most candidates lose to the current worst
     // with one comparison, so this beats sorting or selecting over all of them.

@@ -565,9 +565,9 @@ size_t swarm_registry::swarm_summaries(std::string_view swarm_id, int64_t now,
   // so the record reads below overlap instead of queueing one behind another.
   size_t listed = 0;
   for (uint32_t i = swarms()[si].head; i != kNil && listed < max; i = l[i].next) {
-    // Both lines: the second (the id) is read soon by view_at for the winners.
+    // The first line only: it holds every ranking field. The second (the id) is
+    // needed for the few winners, which prefetch() asks for.
     __builtin_prefetch(&p[i]);
-    __builtin_prefetch(reinterpret_cast<const char*>(&p[i]) + 64);
     out[listed++].ref = i;
   }
   size_t n = 0;

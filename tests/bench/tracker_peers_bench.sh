@@ -123,25 +123,37 @@ end
 EOF
 
 rps() { awk '/^Requests\/sec:/ {print $2}'; }
+# The worker's CPU seconds (user + system) so far: req/s moves with the machine's load,
+# CPU per request much less.
+worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -n 1)
+worker_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$worker/stat"; }
+cpu0=$(worker_cpu)
 echo "== nginx return 200 (wrk -t$threads -c$connections -d${seconds}s)"
 base_out=$(wrk -t$threads -c$connections -d"${seconds}s" "http://127.0.0.1:$port/ok")
+cpu1=$(worker_cpu)
 echo "$base_out" | grep -E "Requests/sec|Latency"
 echo "== tracker peers, numwant 20, 100 peers per swarm"
 peers_out=$(wrk -t$threads -c$connections -d"${seconds}s" -s "$prefix/peers.lua" \
   "http://127.0.0.1:$port/p2p/tracker/peers")
+cpu2=$(worker_cpu)
 echo "$peers_out" | grep -E "Requests/sec|Latency|non-2xx"
 base=$(echo "$base_out" | rps)
 peers=$(echo "$peers_out" | rps)
 stats=$(curl -s "http://127.0.0.1:$port/p2p/tracker/stats")
 echo "== results"
 echo "tracker stats: $stats"
-python3 - "$base" "$peers" "$stats" <<'EOF'
+python3 - "$base" "$peers" "$stats" "$seconds" "$cpu0" "$cpu1" "$cpu2" <<'EOF'
 import json, sys
 base, peers, stats = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
+seconds, cpu0, cpu1, cpu2 = (float(v) for v in sys.argv[4:8])
 ratio = peers / base if base else 0.0
 print("return 200: %10.0f req/s" % base)
 print("peers:      %10.0f req/s" % peers)
 print("ratio:      %10.2f   (goal >= 0.5) %s" % (ratio, "ok" if ratio >= 0.5 else "BELOW GOAL"))
+base_us = (cpu1 - cpu0) * 1e6 / (base * seconds) if base else 0.0
+peers_us = (cpu2 - cpu1) * 1e6 / (peers * seconds) if peers else 0.0
+print("nginx worker CPU per request: return 200 %.1f us, peers %.1f us (wrk shares the cores)"
+      % (base_us, peers_us))
 bpp = stats["bytes_per_peer"]
 print("shm bytes per peer: %.1f (zone %d bytes / capacity %d peers; goal <= 256) %s"
       % (bpp, stats["zone_bytes"], stats["peer_capacity"], "ok" if bpp <= 256 else "ABOVE GOAL"))
