@@ -67,7 +67,7 @@ def main():
         rows.append((n, figures))
 
     print("\nswarm: %d s measured after %d s warm-up, one live stream (2 s segments, "
-          "~0.7 Mbit/s), viewers arriving 0.3 s apart" % (DURATION, WARMUP))
+          "~1 Mbit/s), viewers arriving 0.3 s apart" % (DURATION, WARMUP))
     print("%7s | %10s %6s %13s %10s | %10s %6s %13s %10s" % (
         "clients", "P2P: peer%", "stalls", "start avg/max", "origin MB",
         "HTTP: peer%", "stalls", "start avg/max", "origin MB"))

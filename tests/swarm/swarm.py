@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 # The source tree (under `bazel test` this file is a symlink into it): conf/ lives there.
@@ -283,6 +284,7 @@ class Swarm:
         conf = conf.replace("http {", "http {\n" + temp, 1)
         if os.getuid() == 0:
             conf = "user root root;\n" + conf
+        self.credential_required = "p2p_session_require" in conf
         self.nginx_conf = os.path.join(self.prefix, "nginx.conf")
         with open(self.nginx_conf, "w") as f:
             f.write(conf)
@@ -299,7 +301,9 @@ class Swarm:
         self.check_origin()
 
         total = a.clients + a.malicious
-        run_for = a.warmup + a.duration + 5
+        # Each viewer runs until a few seconds after the measurement (which starts once
+        # the last one is in).
+        run_for = a.warmup + a.duration + 5 + int(total * a.stagger + 1)
         for i in range(total):
             malicious = i >= a.clients
             cmd = [a.peer, self.master_url, "--duration", str(run_for)]
@@ -328,12 +332,32 @@ class Swarm:
                                               timeout=5).read().decode()
                 master = urllib.request.urlopen(self.master_url, timeout=5).read().decode()
                 if "#EXT-P2P-SHA256" in body and "org.p2p.distributor" in master:
+                    if self.credential_required:
+                        self.check_credential(master)
                     return
                 last = body
             except OSError as e:
                 last = str(e)
             time.sleep(0.2)
         raise RuntimeError("origin never served a hinted playlist: " + last[:500])
+
+    def check_credential(self, master):
+        """The endpoints answer with the manifest's credential and refuse without it."""
+        found = re.search(r'DATA-ID="org.p2p.credential",VALUE="([^"]+)"', master)
+        if not found:
+            raise RuntimeError("the master playlist carries no session credential")
+        credential = urllib.request.unquote(found.group(1))
+        url = self.base_url + "/p2p/config?customer=demo&content=live&version=1.0.0"
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            raise RuntimeError("the distributor answered without a session credential")
+        except urllib.error.HTTPError as e:
+            if e.code != 403:
+                raise RuntimeError("distributor without credential: %d, not 403" % e.code)
+        request = urllib.request.Request(url, headers={"X-P2P-Credential": credential})
+        answer = json.loads(urllib.request.urlopen(request, timeout=5).read())
+        if "p2p" not in answer:
+            raise RuntimeError("distributor answer without p2p: %s" % answer)
 
     # -- run -----------------------------------------------------------------
     def analytics(self):

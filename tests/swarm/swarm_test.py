@@ -6,7 +6,9 @@ Run 1: 10 clients, 60 s measured after a warm-up, default client settings:
   any player (checked against the hint and against the publisher's own hashes).
 Run 2: the same plus one malicious client that corrupts every segment it uploads:
   the same goals hold, the bad bytes were detected (integrity failures in the clients),
-  and the analytics `control` counters show them in /p2p/analytics/status.
+  and the analytics `control` counters show them in /p2p/analytics/status; each client
+  drops the bad peer after its first bad segment (at most 4 failures, the peer fetches
+  it may have running at that moment).
 
 The figures are printed whatever happens; a goal not met fails the test.
 
@@ -24,6 +26,7 @@ CLIENTS = int(os.environ.get("SWARM_CLIENTS", "10"))
 DURATION = int(os.environ.get("SWARM_DURATION", "60"))
 WARMUP = int(os.environ.get("SWARM_WARMUP", "20"))
 MIN_EFFICIENCY = 0.80
+MAX_FAILURES_PER_BAD_PEER = 4
 
 
 def scenario(module, signalling, peer, malicious):
@@ -63,6 +66,12 @@ def check(result, malicious):
                             "proves nothing)" % name)
         if result["integrity_failures_detected"] == 0:
             failures.append("%s: no client detected the corrupted data" % name)
+        # Dropped after the first bad segment: at most the fetches already running from
+        # that peer fail too (the scheduler runs up to 4 peer fetches at once).
+        repeat = [c["client"] for c in result["per_client"]
+                  if not c["malicious"] and c["integrity_failures"] > MAX_FAILURES_PER_BAD_PEER]
+        if repeat:
+            failures.append("%s: the bad peer was not dropped by %s" % (name, ", ".join(repeat)))
         if result["control_checksum_failures"] == 0:
             failures.append("%s: control analytics show no checksum failure" % name)
     else:
