@@ -14,6 +14,25 @@ namespace {
 
 constexpr size_t kBlock = 64;  // SHA-256 block size
 constexpr size_t kMaxTicketLength = 256;
+constexpr size_t kSignatureChars = 43;
+
+// base64url without padding of an HMAC-SHA256 digest, as base64url_encode writes it.
+void encode_signature(const uint8_t digest[32], char out[kSignatureChars]) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t o = 0;
+  for (size_t i = 0; i < 30; i += 3) {
+    uint32_t v = (uint32_t{digest[i]} << 16) | (uint32_t{digest[i + 1]} << 8) | digest[i + 2];
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = kAlphabet[(v >> 6) & 63];
+    out[o++] = kAlphabet[v & 63];
+  }
+  uint32_t v = (uint32_t{digest[30]} << 16) | (uint32_t{digest[31]} << 8);
+  out[o++] = kAlphabet[(v >> 18) & 63];
+  out[o++] = kAlphabet[(v >> 12) & 63];
+  out[o] = kAlphabet[(v >> 6) & 63];
+}
 
 bool parse_expiry(std::string_view text, int64_t* out) {
   if (text.empty() || text.size() > 12) return false;
@@ -113,13 +132,18 @@ ticket_status ticket_signer::verify(std::string_view ticket, int64_t now, int64_
   if (!ticket_id_valid(fields[1]) || !ticket_id_valid(fields[2]) ||
       !parse_expiry(fields[3], &expiry))
     return ticket_status::malformed;
-  auto sig = base64url_decode(fields[4]);
-  if (!sig || sig->size() != 32) return ticket_status::malformed;
+  // 32 bytes are 43 base64url characters; other lengths never decode to 32 bytes.
+  if (fields[4].size() != kSignatureChars) return ticket_status::malformed;
   // The signed part is the ticket up to its last '.', byte for byte.
   uint8_t digest[32];
   mac(ticket.substr(0, ticket.size() - fields[4].size() - 1), digest);
-  if (!constant_time_equal(*sig, std::string_view(reinterpret_cast<const char*>(digest), 32)))
-    return ticket_status::bad_signature;
+  // Compared in encoded form: the expected text is the only canonical encoding of the
+  // digest, so no decode (and no allocation) on the way to `ok`. A mismatch is then
+  // told apart as before: not base64url is malformed, otherwise a wrong signature.
+  char expected[kSignatureChars];
+  encode_signature(digest, expected);
+  if (!constant_time_equal(fields[4], std::string_view(expected, kSignatureChars)))
+    return base64url_decode(fields[4]) ? ticket_status::bad_signature : ticket_status::malformed;
   if (expiry + skew_seconds < now) return ticket_status::expired;
   if (out) {
     out->peer_id.assign(fields[1]);

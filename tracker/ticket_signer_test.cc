@@ -30,6 +30,29 @@ void long_and_empty_keys_match_hmac(void**) {
 }
 
 // Every mutation of a valid ticket gets the same verdict from both implementations.
+// The last of a signature's 43 characters carries 4 digest bits and 2 zero bits: a
+// set zero bit is not base64url (malformed), a changed digest bit a bad signature.
+void signature_last_character(void**) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  p2p::ticket_signer signer("the-secret");
+  const std::string base =
+      p2p::ticket_sign("the-secret", {"Zq3x0b9cR4mN1pQwErTy2A", "movie-720p", 1700003600});
+  const size_t last = kAlphabet.find(base.back());
+  std::string padding_bit = base, digest_bit = base;
+  padding_bit.back() = kAlphabet[last ^ 1];
+  digest_bit.back() = kAlphabet[last ^ 4];
+  for (const std::string* t : {&padding_bit, &digest_bit}) {
+    p2p::ticket_claims a, b;
+    assert_int_equal(signer.verify(*t, 1700000000, 0, &b),
+                     p2p::ticket_verify("the-secret", *t, 1700000000, 0, &a));
+  }
+  assert_int_equal(signer.verify(padding_bit, 1700000000, 0, nullptr),
+                   p2p::ticket_status::malformed);
+  assert_int_equal(signer.verify(digest_bit, 1700000000, 0, nullptr),
+                   p2p::ticket_status::bad_signature);
+}
+
 void verdicts_match_ticket_verify(void**) {
   p2p::ticket_signer signer("the-secret");
   std::mt19937 rng(7);
@@ -73,6 +96,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_known_vector),
       cmocka_unit_test(long_and_empty_keys_match_hmac),
+      cmocka_unit_test(signature_last_character),
       cmocka_unit_test(verdicts_match_ticket_verify),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -1,7 +1,7 @@
 // Calls the tracker core's `peers` path many times over 10,000 peers in 100 swarms,
 // as tests/bench/tracker_peers_bench.sh does through nginx, without nginx: a
 // repeatable workload for `valgrind --tool=callgrind` (instruction counts do not move
-// with the machine's load) and perf. Build and run: tests/bench/tracker_peers_profile.sh
+// with the machine's load) and perf. Built and run by tests/bench/tracker_peers_profile.sh.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -78,8 +78,9 @@ int main(int argc, char** argv) {
     bytes += r.body.size();
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%d peers calls, %.0f bytes per answer, %.2f us per call (wall, noisy)\n", calls,
-              static_cast<double>(bytes) / calls, seconds * 1e6 / calls);
+  if (calls > 0)
+    std::printf("%d peers calls, %.0f bytes per answer, %.2f us per call (wall, noisy)\n", calls,
+                static_cast<double>(bytes) / calls, seconds * 1e6 / calls);
   std::free(block);
   return 0;
 }
