@@ -590,6 +590,9 @@ def run(argv):
 
 if __name__ == "__main__":
     try:
-        run(sys.argv[1:])
+        outcome = run(sys.argv[1:])
     except KeyboardInterrupt:
         sys.exit(130)
+    if outcome["nginx_errors"]:
+        print("swarm: nginx error log:\n" + "".join(outcome["nginx_errors"][:10]))
+        sys.exit(1)
