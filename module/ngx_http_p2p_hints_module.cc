@@ -26,9 +26,9 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "module/hints/manifest_rewriter.h"
 #include "module/hasher/segment_hasher.h"
 #include "module/hasher/segment_path.h"
+#include "module/hints/manifest_rewriter.h"
 #include "module/memo/rewrite_memo.h"
 
 namespace {
@@ -94,28 +94,28 @@ struct hints_loc_conf {
   ngx_http_complex_value_t* credential;
 };
 
-enum class hints_state { buffering, hashing, ready, passthrough };
+// buffering -> (hashing ->) hashed -> sent, or -> passthrough at any point before sent.
+enum class hints_state { buffering, hashing, hashed, sent, passthrough };
 
 // Per-request C++ state, owned by a pool cleanup of the request.
 struct hints_work {
   std::string body;
   p2p::session_hints hints;
-  std::string memo_key;    // empty: not memoised
-  std::string swarm_path;  // what swarm ids derive from
+  std::string memo_key;                       // empty: not memoised
+  std::shared_ptr<const std::string> output;  // what is being sent, alive until the pool goes
+  std::string swarm_path;                     // what swarm ids derive from
   p2p::manifest_kind kind = p2p::manifest_kind::unknown;
   p2p::manifest_options options;
   std::vector<p2p::media_item> items;
   std::vector<p2p::segment_hash_job> jobs;  // one per item; done or not
-  std::atomic<size_t> next_job{0};  // claimed by thread pool tasks
-  ngx_uint_t tasks_outstanding = 0;  // event loop only
+  std::atomic<size_t> next_job{0};          // claimed by thread pool tasks
+  ngx_uint_t tasks_outstanding = 0;         // event loop only
 };
 
 struct hints_ctx {
   hints_state state;
   hints_work* work;
-  ngx_chain_t* held;  // original buffers, copied, for pass-through
-  ngx_chain_t** held_last;
-  off_t received;
+  bool got_last;  // the upstream's last buffer has arrived
   ngx_uint_t pending_hashes;
 };
 
@@ -134,25 +134,21 @@ ngx_http_output_header_filter_pt next_header_filter;
 ngx_http_output_body_filter_pt next_body_filter;
 
 ngx_command_t hints_commands[] = {
-    {ngx_string("p2p_hints"), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF |
-                                  NGX_CONF_FLAG,
-     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, enable),
-     nullptr},
+    {ngx_string("p2p_hints"),
+     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
+     ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, enable), nullptr},
     {ngx_string("p2p_hints_hash"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_FLAG,
      ngx_conf_set_flag_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, hash), nullptr},
     {ngx_string("p2p_hints_max_size"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
-     ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, max_size),
-     nullptr},
+     ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, max_size), nullptr},
     {ngx_string("p2p_hints_hash_settle"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
-     ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, settle),
-     nullptr},
+     ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, settle), nullptr},
     {ngx_string("p2p_hints_memo_ttl"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
-     ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, memo_ttl),
-     nullptr},
+     ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, memo_ttl), nullptr},
     {ngx_string("p2p_hints_token_params"),
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
      hints_token_params_directive, NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
@@ -166,10 +162,12 @@ ngx_command_t hints_commands[] = {
      nullptr},
     {ngx_string("p2p_hints_cache_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
      hints_cache_zone_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
-#define P2P_HINTS_VALUE(name, field)                                                        \
-  {ngx_string(name), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1, \
-   ngx_http_set_complex_value_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, field),   \
-   nullptr}
+#define P2P_HINTS_VALUE(name, field)                                                               \
+  {                                                                                                \
+    ngx_string(name), NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1, \
+        ngx_http_set_complex_value_slot, NGX_HTTP_LOC_CONF_OFFSET,                                 \
+        offsetof(hints_loc_conf, field), nullptr                                                   \
+  }
     P2P_HINTS_VALUE("p2p_hints_content_id", content_id),
     P2P_HINTS_VALUE("p2p_hints_customer_id", customer_id),
     P2P_HINTS_VALUE("p2p_hints_swarm_id", swarm_id),
@@ -195,19 +193,18 @@ ngx_http_module_t hints_module_ctx = {
 }  // namespace
 
 extern "C" {
-ngx_module_t ngx_http_p2p_hints_module = {
-    NGX_MODULE_V1,
-    &hints_module_ctx,  // module context
-    hints_commands,     // module directives
-    NGX_HTTP_MODULE,    // module type
-    nullptr,            // init master
-    nullptr,            // init module
-    nullptr,            // init process
-    nullptr,            // init thread
-    nullptr,            // exit thread
-    nullptr,            // exit process
-    nullptr,            // exit master
-    NGX_MODULE_V1_PADDING};
+ngx_module_t ngx_http_p2p_hints_module = {NGX_MODULE_V1,
+                                          &hints_module_ctx,  // module context
+                                          hints_commands,     // module directives
+                                          NGX_HTTP_MODULE,    // module type
+                                          nullptr,            // init master
+                                          nullptr,            // init module
+                                          nullptr,            // init process
+                                          nullptr,            // init thread
+                                          nullptr,            // exit thread
+                                          nullptr,            // exit process
+                                          nullptr,            // exit master
+                                          NGX_MODULE_V1_PADDING};
 }
 
 namespace {
@@ -281,20 +278,18 @@ char* hints_cache_zone_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf)
   auto* mcf = static_cast<hints_main_conf*>(conf);
   if (mcf->cache_zone != nullptr) return const_cast<char*>("is duplicate");
   ngx_str_t* value = static_cast<ngx_str_t*>(cf->args->elts);
-  u_char* colon = static_cast<u_char*>(ngx_strlchr(value[1].data, value[1].data + value[1].len,
-                                                   ':'));
+  u_char* colon =
+      static_cast<u_char*>(ngx_strlchr(value[1].data, value[1].data + value[1].len, ':'));
   if (colon == nullptr || colon == value[1].data) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid zone \"%V\", expected name:size",
-                       &value[1]);
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid zone \"%V\", expected name:size", &value[1]);
     return static_cast<char*>(NGX_CONF_ERROR);
   }
   ngx_str_t name = {static_cast<size_t>(colon - value[1].data), value[1].data};
-  ngx_str_t size_text = {static_cast<size_t>(value[1].data + value[1].len - colon - 1),
-                         colon + 1};
+  ngx_str_t size_text = {static_cast<size_t>(value[1].data + value[1].len - colon - 1), colon + 1};
   ssize_t size = ngx_parse_size(&size_text);
   if (size == NGX_ERROR || size < static_cast<ssize_t>(8 * ngx_pagesize)) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" is too small (at least %uzk)",
-                       &value[1], 8 * ngx_pagesize / 1024);
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" is too small (at least %uzk)", &value[1],
+                       8 * ngx_pagesize / 1024);
     return static_cast<char*>(NGX_CONF_ERROR);
   }
   mcf->cache_zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_p2p_hints_module);
@@ -321,8 +316,7 @@ char* hints_token_params_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* con
     for (size_t k = 0; k < value[i].len; ++k) {
       u_char c = value[i].data[k];
       if (c == '=' || c == '&' || c == ';' || c == '/' || c == '?' || c <= ' ') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid token parameter name \"%V\"",
-                           &value[i]);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid token parameter name \"%V\"", &value[i]);
         return static_cast<char*>(NGX_CONF_ERROR);
       }
     }
@@ -347,8 +341,7 @@ void cache_rbtree_insert(ngx_rbtree_node_t* temp, ngx_rbtree_node_t* node,
     } else {
       auto* a = reinterpret_cast<hints_cache_node*>(&node->color);
       auto* b = reinterpret_cast<hints_cache_node*>(&temp->color);
-      p = std::memcmp(&a->key, &b->key, sizeof(hints_cache_key)) < 0 ? &temp->left
-                                                                    : &temp->right;
+      p = std::memcmp(&a->key, &b->key, sizeof(hints_cache_key)) < 0 ? &temp->left : &temp->right;
     }
     if (*p == sentinel) break;
     temp = *p;
@@ -468,8 +461,7 @@ void cache_store(hints_cache* cache, const hints_cache_key& key, const p2p::sha2
 
 bool is_manifest_response(ngx_http_request_t* r) {
   static const char* const kTypes[] = {"application/vnd.apple.mpegurl", "application/x-mpegurl",
-                                       "audio/mpegurl", "audio/x-mpegurl",
-                                       "application/dash+xml"};
+                                       "audio/mpegurl", "audio/x-mpegurl", "application/dash+xml"};
   ngx_str_t& type = r->headers_out.content_type;
   size_t len = type.len;
   for (size_t i = 0; i < type.len; ++i) {
@@ -480,8 +472,8 @@ bool is_manifest_response(ngx_http_request_t* r) {
   }
   for (const char* t : kTypes) {
     size_t tl = std::strlen(t);
-    if (len == tl && ngx_strncasecmp(type.data, reinterpret_cast<u_char*>(const_cast<char*>(t)),
-                                     tl) == 0)
+    if (len == tl &&
+        ngx_strncasecmp(type.data, reinterpret_cast<u_char*>(const_cast<char*>(t)), tl) == 0)
       return true;
   }
   // Packagers and misconfigured types: trust the extension of the request path.
@@ -498,8 +490,7 @@ bool is_manifest_response(ngx_http_request_t* r) {
 // or from p2p_hints_segment_root for proxied manifests. Empty: unknown.
 std::string map_to_file(ngx_http_request_t* r, hints_loc_conf* conf, const std::string& uri) {
   if (conf->segment_root.len) {
-    return std::string(reinterpret_cast<char*>(conf->segment_root.data),
-                       conf->segment_root.len) +
+    return std::string(reinterpret_cast<char*>(conf->segment_root.data), conf->segment_root.len) +
            uri;
   }
   if (r->upstream != nullptr) return "";  // proxied: no local files to hash
@@ -507,8 +498,8 @@ std::string map_to_file(ngx_http_request_t* r, hints_loc_conf* conf, const std::
       static_cast<ngx_http_core_loc_conf_t*>(ngx_http_get_module_loc_conf(r, ngx_http_core_module));
   if (clcf->alias) {
     if (clcf->alias == NGX_MAX_SIZE_T_VALUE || clcf->alias > uri.size() ||
-        uri.compare(0, clcf->name.len, reinterpret_cast<char*>(clcf->name.data),
-                    clcf->name.len) != 0)
+        uri.compare(0, clcf->name.len, reinterpret_cast<char*>(clcf->name.data), clcf->name.len) !=
+            0)
       return "";
   }
   ngx_str_t saved = r->uri;
@@ -544,7 +535,8 @@ std::vector<std::string> token_params(hints_loc_conf* conf) {
 void delete_work(void* data) { delete static_cast<hints_work*>(data); }
 
 ngx_int_t hints_header_filter(ngx_http_request_t* r) {
-  auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
+  auto* conf =
+      static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
   if (!conf->enable || r != r->main || r->headers_out.status != NGX_HTTP_OK ||
       !is_manifest_response(r))
     return next_header_filter(r);
@@ -582,45 +574,55 @@ ngx_int_t hints_header_filter(ngx_http_request_t* r) {
   cln->handler = delete_work;
   cln->data = ctx->work;
   ctx->state = hints_state::buffering;
-  ctx->held_last = &ctx->held;
   ngx_http_set_ctx(r, ctx, ngx_http_p2p_hints_module);
   r->filter_need_in_memory = 1;
   // The header goes out once the rewritten body (or the decision to pass) is known.
   return NGX_OK;
 }
 
-// Sends the original headers and every byte held so far, then lets the rest through.
-ngx_int_t pass_through(ngx_http_request_t* r, hints_ctx* ctx, ngx_chain_t* in) {
+// A buffer over bytes the request's work object owns (freed with the request pool).
+ngx_chain_t* chain_over(ngx_http_request_t* r, const std::string& bytes, bool last) {
+  ngx_buf_t* b = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
+  ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
+  if (b == nullptr || cl == nullptr) return nullptr;
+  b->pos = reinterpret_cast<u_char*>(const_cast<char*>(bytes.data()));
+  b->last = b->pos + bytes.size();
+  b->start = b->pos;
+  b->end = b->last;
+  b->memory = bytes.empty() ? 0 : 1;
+  b->sync = bytes.empty() && !last ? 1 : 0;
+  b->last_buf = last && r == r->main ? 1 : 0;
+  b->last_in_chain = last ? 1 : 0;
+  cl->buf = b;
+  cl->next = nullptr;
+  return cl;
+}
+
+// Sends the original headers and every byte received so far, then lets the rest through.
+ngx_int_t pass_through(ngx_http_request_t* r, hints_ctx* ctx) {
   ctx->state = hints_state::passthrough;
   r->buffered &= ~kHintsBuffered;
   ngx_int_t rc = next_header_filter(r);
   if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) return rc;
-  *ctx->held_last = in;
-  ngx_chain_t* out = ctx->held;
-  ctx->held = nullptr;
-  ctx->held_last = &ctx->held;
-  if (out == nullptr) return NGX_OK;
-  return next_body_filter(r, out);
+  if (ctx->work->body.empty() && !ctx->got_last) return NGX_OK;
+  ngx_chain_t* cl = chain_over(r, ctx->work->body, ctx->got_last);
+  if (cl == nullptr) return NGX_ERROR;
+  return next_body_filter(r, cl);
 }
 
-ngx_int_t send_rewritten(ngx_http_request_t* r, hints_ctx* ctx, const std::string& output) {
-  ngx_buf_t* b = ngx_create_temp_buf(r->pool, output.size() ? output.size() : 1);
-  ngx_chain_t* cl = ngx_alloc_chain_link(r->pool);
-  if (b == nullptr || cl == nullptr) return NGX_ERROR;
-  b->last = ngx_cpymem(b->pos, output.data(), output.size());
-  b->last_buf = 1;
-  b->last_in_chain = 1;
-  cl->buf = b;
-  cl->next = nullptr;
-  r->headers_out.content_length_n = static_cast<off_t>(output.size());
-  ngx_http_clear_content_length(r);  // the header element; content_length_n is kept
-  r->headers_out.content_length_n = static_cast<off_t>(output.size());
+ngx_int_t send_rewritten(ngx_http_request_t* r, hints_ctx* ctx,
+                         std::shared_ptr<const std::string> output) {
+  ctx->work->output = std::move(output);
+  const std::string& bytes = *ctx->work->output;
+  ngx_chain_t* cl = chain_over(r, bytes, true);
+  if (cl == nullptr) return NGX_ERROR;
+  ngx_http_clear_content_length(r);  // the header element; the length is set below
+  r->headers_out.content_length_n = static_cast<off_t>(bytes.size());
   ngx_http_clear_accept_ranges(r);
   ngx_http_clear_etag(r);
   ngx_http_clear_last_modified(r);
   r->buffered &= ~kHintsBuffered;
-  ctx->held = nullptr;
-  ctx->state = hints_state::ready;
+  ctx->state = hints_state::sent;
   ngx_int_t rc = next_header_filter(r);
   if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) return rc;
   return next_body_filter(r, cl);
@@ -657,8 +659,8 @@ void evaluate_hints(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) 
   if (conf->memo_ttl > 0) {
     w.memo_key = uri;
     for (const std::string* v :
-         {&hints.customer_id, &hints.content_id, &path, &hints.distributor_url,
-          &hints.tracker_url, &hints.signalling_url, &hints.analytics_url, &hints.credential}) {
+         {&hints.customer_id, &hints.content_id, &path, &hints.distributor_url, &hints.tracker_url,
+          &hints.signalling_url, &hints.analytics_url, &hints.credential}) {
       w.memo_key += '\0';
       w.memo_key += *v;
     }
@@ -670,7 +672,8 @@ void evaluate_hints(ngx_http_request_t* r, hints_loc_conf* conf, hints_work& w) 
 
 // Rewrites with the hashes found; on any non-ok status, the original goes out.
 ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
-  auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
+  auto* conf =
+      static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
   hints_work& w = *ctx->work;
   // Swarm ids cost a SHA-256 each: computed only when the memo could not answer.
   w.hints.swarm_base_id = p2p::swarm_id(w.hints.customer_id, w.swarm_path, "");
@@ -698,19 +701,20 @@ ngx_int_t finish(ngx_http_request_t* r, hints_ctx* ctx) {
     ngx_log_error(level, r->connection->log, 0, "p2p hints: manifest served as is: %s%s%s",
                   p2p::rewrite_status_name(result.status), result.reason.empty() ? "" : ", ",
                   result.reason.c_str());
-    return pass_through(r, ctx, nullptr);
+    return pass_through(r, ctx);
   }
+  auto output = std::make_shared<const std::string>(std::move(result.output));
   // Only a rewrite whose every hash is final may be reused: an unsettled segment
   // must get its hash on a later request.
   if (!w.memo_key.empty() && settled)
-    worker_memo().store(w.memo_key, w.body, result.output,
+    worker_memo().store(w.memo_key, w.body, output,
                         now_unix_ms() + static_cast<int64_t>(conf->memo_ttl));
-  return send_rewritten(r, ctx, result.output);
+  return send_rewritten(r, ctx, std::move(output));
 }
 
 hints_cache* cache_of(ngx_http_request_t* r) {
-  auto* mcf = static_cast<hints_main_conf*>(
-      ngx_http_get_module_main_conf(r, ngx_http_p2p_hints_module));
+  auto* mcf =
+      static_cast<hints_main_conf*>(ngx_http_get_module_main_conf(r, ngx_http_p2p_hints_module));
   return mcf->cache_zone ? static_cast<hints_cache*>(mcf->cache_zone->data) : nullptr;
 }
 
@@ -757,7 +761,7 @@ void hash_task_done(ngx_event_t* ev) {
       if (job.result == p2p::segment_hash_result::ok && job.fresh && cache)
         cache_store(cache, key_of(job), job.digest);
     }
-    ctx->state = hints_state::ready;
+    ctx->state = hints_state::hashed;
   }
   if (r->done) {
     c->write->handler(c->write);
@@ -828,59 +832,38 @@ ngx_int_t start_hashing(ngx_http_request_t* r, hints_loc_conf* conf, hints_ctx* 
 }
 
 ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in, hints_ctx* ctx) {
-  auto* conf = static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
-  if (ctx->state == hints_state::passthrough || ctx->state == hints_state::ready) {
-    if (ctx->state == hints_state::ready && ctx->held != nullptr) return finish(r, ctx);
+  auto* conf =
+      static_cast<hints_loc_conf*>(ngx_http_get_module_loc_conf(r, ngx_http_p2p_hints_module));
+  if (ctx->state == hints_state::hashed) return finish(r, ctx);
+  if (ctx->state == hints_state::passthrough || ctx->state == hints_state::sent)
     return next_body_filter(r, in);
-  }
   if (ctx->state == hints_state::hashing) return in ? NGX_OK : NGX_AGAIN;
 
   hints_work& w = *ctx->work;
-  bool last = false;
   for (ngx_chain_t* cl = in; cl; cl = cl->next) {
     ngx_buf_t* b = cl->buf;
-    size_t n = static_cast<size_t>(b->last - b->pos);
     if (ngx_buf_special(b) == 0 && !ngx_buf_in_memory(b)) {
       ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0, "p2p hints: buffer not in memory");
       return NGX_ERROR;
     }
-    // Keep a copy of what arrived, for pass-through if it cannot be rewritten.
-    auto* copy = static_cast<ngx_buf_t*>(ngx_calloc_buf(r->pool));
-    ngx_chain_t* link = ngx_alloc_chain_link(r->pool);
-    if (copy == nullptr || link == nullptr) return NGX_ERROR;
-    if (n) {
-      copy->start = static_cast<u_char*>(ngx_pnalloc(r->pool, n));
-      if (copy->start == nullptr) return NGX_ERROR;
-      copy->pos = copy->start;
-      copy->last = ngx_cpymem(copy->start, b->pos, n);
-      copy->end = copy->last;
-      copy->temporary = 1;
-    }
-    copy->last_buf = b->last_buf;
-    copy->last_in_chain = b->last_in_chain;
-    copy->flush = b->flush;
-    copy->sync = n == 0 && !b->last_buf && !b->flush ? 1 : 0;
-    link->buf = copy;
-    link->next = nullptr;
-    *ctx->held_last = link;
-    ctx->held_last = &link->next;
-    if (n) w.body.append(reinterpret_cast<char*>(b->pos), n);
+    // The body is kept whole (pass-through sends it as it came, byte for byte).
+    if (b->last > b->pos) w.body.append(reinterpret_cast<char*>(b->pos), b->last - b->pos);
     b->pos = b->last;  // consumed
-    if (b->last_buf || b->last_in_chain) last = true;
+    if (b->last_buf || b->last_in_chain) ctx->got_last = true;
   }
   r->buffered |= kHintsBuffered;
   if (w.body.size() > conf->max_size) {
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "p2p hints: manifest over p2p_hints_max_size (%uz), served as is",
                   conf->max_size);
-    return pass_through(r, ctx, nullptr);
+    return pass_through(r, ctx);
   }
-  if (!last) return NGX_OK;
+  if (!ctx->got_last) return NGX_OK;
 
   evaluate_hints(r, conf, w);
   if (!w.memo_key.empty()) {
-    const std::string* memo = worker_memo().find(w.memo_key, w.body, now_unix_ms());
-    if (memo) return send_rewritten(r, ctx, *memo);
+    auto memo = worker_memo().find(w.memo_key, w.body, now_unix_ms());
+    if (memo) return send_rewritten(r, ctx, std::move(memo));
   }
   std::string type(reinterpret_cast<char*>(r->headers_out.content_type.data),
                    r->headers_out.content_type.len);
@@ -891,7 +874,7 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in, hints_ctx* ctx) {
   if (w.kind == p2p::manifest_kind::unknown) {
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "p2p hints: not an HLS playlist or DASH MPD, served as is");
-    return pass_through(r, ctx, nullptr);
+    return pass_through(r, ctx);
   }
   p2p::media_list_result list = p2p::list_media_items(w.body, w.kind, w.options);
   if (list.status != p2p::rewrite_status::ok) {
@@ -900,7 +883,7 @@ ngx_int_t body_filter(ngx_http_request_t* r, ngx_chain_t* in, hints_ctx* ctx) {
     ngx_log_error(level, r->connection->log, 0, "p2p hints: manifest served as is: %s%s%s",
                   p2p::rewrite_status_name(list.status), list.reason.empty() ? "" : ", ",
                   list.reason.c_str());
-    return pass_through(r, ctx, nullptr);
+    return pass_through(r, ctx);
   }
   w.items = std::move(list.items);
   size_t pending = plan_hashes(r, conf, w);
@@ -921,7 +904,7 @@ ngx_int_t hints_body_filter(ngx_http_request_t* r, ngx_chain_t* in) {
   } catch (...) {
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "p2p hints: unknown exception");
   }
-  if (ctx->state == hints_state::buffering) return pass_through(r, ctx, nullptr);
+  if (ctx->state == hints_state::buffering) return pass_through(r, ctx);
   return NGX_ERROR;
 }
 

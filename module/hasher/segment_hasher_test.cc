@@ -1,3 +1,5 @@
+#include "module/hasher/segment_hasher.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,7 +8,6 @@
 #include <ctime>
 #include <string>
 
-#include "module/hasher/segment_hasher.h"
 #include "third_party/cmocka.hpp"
 
 namespace {

@@ -22,7 +22,7 @@ std::string resolve_segment_path(std::string_view manifest_path, std::string_vie
   size_t colon = ref.find(':');
   size_t slash = ref.find('/');
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash))
-    return "";  // a scheme: another origin, or data:, or worse
+    return "";                              // a scheme: another origin, or data:, or worse
   if (ref.substr(0, 2) == "//") return "";  // network-path reference: another host
   std::string joined;
   if (ref[0] == '/') {

@@ -1,4 +1,5 @@
 #include "module/hasher/segment_path.h"
+
 #include "third_party/cmocka.hpp"
 
 namespace {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,10 +22,12 @@ class rewrite_memo {
   rewrite_memo(size_t max_entries, size_t max_bytes);
 
   // The output stored for `key` if it was made from exactly `body` and has not expired.
-  const std::string* find(const std::string& key, std::string_view body, int64_t now_ms);
+  // Shared, so a response still being written keeps it alive after an eviction.
+  std::shared_ptr<const std::string> find(const std::string& key, std::string_view body,
+                                          int64_t now_ms);
 
-  void store(const std::string& key, std::string_view body, std::string output,
-             int64_t expires_ms);
+  void store(const std::string& key, std::string_view body,
+             std::shared_ptr<const std::string> output, int64_t expires_ms);
 
   size_t entries() const { return map_.size(); }
   size_t bytes() const { return bytes_; }
@@ -33,7 +36,7 @@ class rewrite_memo {
   struct entry {
     std::string key;
     std::string body;
-    std::string output;
+    std::shared_ptr<const std::string> output;
     int64_t expires_ms;
   };
   void erase(std::list<entry>::iterator it);
