@@ -310,6 +310,9 @@ void p2p_session::connect_signalling() {
         scheduler_.set_peer_source(swarm_.get());
       }
     }
+    // A peers answer that came before this welcome found no swarm to connect into: ask
+    // the tracker again now rather than at the next interval.
+    next_peers_ms_ = clock_.now_ms();
   };
   cb.on_message = [this](const std::string& from, const std::string& payload) {
     if (transport_) transport_->on_signal(from, payload);
