@@ -116,7 +116,6 @@ struct hints_ctx {
   hints_state state;
   hints_work* work;
   bool got_last;  // the upstream's last buffer has arrived
-  ngx_uint_t pending_hashes;
 };
 
 // Prototypes.
