@@ -16,15 +16,6 @@ uint64_t mix(uint64_t x) {
   return x;
 }
 
-uint64_t id_hash(const peer_view& p) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (uint8_t i = 0; i < p.peer_id_len; ++i) {
-    h ^= static_cast<unsigned char>(p.peer_id[i]);
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // 0 for unknown, then 1 + floor(log2(kbps)): 1 Mbit/s and 1.9 Mbit/s are one class.
 int capacity_class(uint32_t kbps) { return kbps ? 32 - __builtin_clz(kbps) : 0; }
 
@@ -90,13 +81,38 @@ class requester_matcher {
   const bool country_known_;
 };
 
-// The low 56 bits of a sort key: the seeded hash that orders equals.
-constexpr uint64_t kHashBits = (uint64_t{1} << 56) - 1;
+// A candidate's rank group: tier in the top two bits, then the capacity class
+// inverted, so a smaller group ranks first. kExcluded is for candidates never offered.
+constexpr uint32_t kGroups = 256;
+constexpr uint32_t kExcluded = kGroups;
 
-struct sort_entry {
-  uint64_t key;  // tier, capacity class and the seeded hash packed: smaller ranks first
-  uint32_t index;
-  match_tier tier;
+uint32_t group_of(match_tier tier, uint32_t kbps) {
+  return (static_cast<uint32_t>(tier) << 6) | static_cast<uint32_t>(63 - capacity_class(kbps));
+}
+
+bool excluded_by(const exclusion_rules& rules, const peer_summary& c, const char country[2]) {
+  if (!rules.excluded_asns.empty() &&
+      std::find(rules.excluded_asns.begin(), rules.excluded_asns.end(), c.asn) !=
+          rules.excluded_asns.end())
+    return true;
+  if (country_known(c.country) && !rules.excluded_countries.empty() &&
+      std::find(rules.excluded_countries.begin(), rules.excluded_countries.end(),
+                country_code(c.country)) != rules.excluded_countries.end())
+    return true;
+  return rules.same_country_only &&
+         (!country_known(c.country) || c.country[0] != country[0] || c.country[1] != country[1]);
+}
+
+// Per-call scratch, kept per thread so a call allocates nothing once warm.
+struct ranking_scratch {
+  std::vector<uint16_t> group;  // per candidate
+  std::vector<uint32_t> slot;   // output slot -> candidate index; one spare slot at the end
+  uint32_t size[kGroups + 1];   // candidates per group
+  uint32_t seen[kGroups + 1];   // candidates of the group met so far in pass 2
+  uint32_t shift[kGroups + 1];  // rotation of the group's order
+  uint32_t take[kGroups + 1];   // how many of the group win
+  uint32_t first[kGroups + 1];  // output slot of the group's first winner
+  uint64_t occupied[kGroups / 64];
 };
 
 }  // namespace
@@ -127,53 +143,68 @@ match_tier classify_match(const peer_view& requester, const peer_view& candidate
                         candidate.asn, candidate.country);
 }
 
-std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
-                                           const peer_summary* candidates, size_t count,
-                                           const exclusion_rules& rules, size_t numwant,
-                                           uint64_t seed) {
-  static thread_local std::vector<sort_entry> entries;
-  entries.clear();
+void rank_summaries(const peer_summary& requester, const peer_summary* candidates, size_t count,
+                    const exclusion_rules& rules, size_t numwant, uint64_t seed,
+                    std::vector<ranked_summary>* out) {
+  out->clear();
+  if (count == 0 || numwant == 0) return;
+  static thread_local ranking_scratch s;
+  s.group.resize(count);
+  s.slot.resize(std::min(numwant, count) + 1);
+  std::memset(s.size, 0, sizeof s.size);
+  std::memset(s.occupied, 0, sizeof s.occupied);
   const requester_matcher matcher(requester.address, requester.asn, requester.country);
-  if (entries.capacity() < std::min(numwant, count)) entries.reserve(std::min(numwant, count));
+  const bool has_rules =
+      !rules.excluded_asns.empty() || !rules.excluded_countries.empty() || rules.same_country_only;
+
+  // Pass 1: every candidate's group, and the size of each group.
   for (size_t i = 0; i < count; ++i) {
     const peer_summary& c = candidates[i];
-    if (c.network == network_type::cellular) continue;
-    if (!rules.excluded_asns.empty() &&
-        std::find(rules.excluded_asns.begin(), rules.excluded_asns.end(), c.asn) !=
-            rules.excluded_asns.end())
-      continue;
-    if (country_known(c.country) && !rules.excluded_countries.empty() &&
-        std::find(rules.excluded_countries.begin(), rules.excluded_countries.end(),
-                  country_code(c.country)) != rules.excluded_countries.end())
-      continue;
-    if (rules.same_country_only &&
-        (!country_known(c.country) || c.country[0] != requester.country[0] ||
-         c.country[1] != requester.country[1]))
-      continue;
-    match_tier tier = matcher.classify(c.address, c.asn, c.country);
-    uint64_t key = static_cast<uint64_t>(tier) << 62;
-    key |= static_cast<uint64_t>(63 - capacity_class(c.upload_kbps)) << 56;
-    // Once the list is full, a worse tier or capacity class loses whatever its hash.
-    if (entries.size() == numwant && numwant > 0 && key > (entries.back().key | kHashBits))
-      continue;
-    key |= mix(seed ^ c.id_hash) >> 8;
-    // Keep only the best `numwant`, sorted: most candidates lose to the current worst
-    // with one comparison, so this beats sorting or selecting over all of them.
-    sort_entry entry{key, static_cast<uint32_t>(i), tier};
-    if (entries.size() < numwant)
-      entries.push_back(entry);
-    else if (numwant == 0 || entry.key >= entries.back().key)
-      continue;
-    // Shift the worse entries up one place and drop the new one into the gap.
-    size_t k = entries.size() - 1;
-    for (; k > 0 && entry.key < entries[k - 1].key; --k) entries[k] = entries[k - 1];
-    entries[k] = entry;
+    uint32_t g = group_of(matcher.classify(c.address, c.asn, c.country), c.upload_kbps);
+    if (c.network == network_type::cellular ||
+        (has_rules && excluded_by(rules, c, requester.country)))
+      g = kExcluded;
+    s.group[i] = static_cast<uint16_t>(g);
+    ++s.size[g];
+    s.occupied[(g & (kGroups - 1)) / 64] |= (g < kGroups ? uint64_t{1} : 0) << (g % 64);
   }
-  size_t n = entries.size();
-  std::vector<ranked_summary> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) out.push_back({&candidates[entries[i].index], entries[i].tier});
-  return out;
+
+  // The best groups fill the answer in order; the group where it fills up gives only
+  // part of its members. Each group's order is rotated by a seeded amount, so every
+  // member of a group is equally likely at every place over many requesters.
+  const uint32_t spare = static_cast<uint32_t>(s.slot.size() - 1);
+  uint32_t filled = 0;
+  uint64_t rotation = mix(seed);
+  for (uint32_t word = 0; word < kGroups / 64; ++word) {
+    for (uint64_t bits = s.occupied[word]; bits != 0; bits &= bits - 1) {
+      uint32_t g = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+      uint32_t room = static_cast<uint32_t>(numwant) - std::min<uint32_t>(filled, numwant);
+      s.take[g] = std::min(s.size[g], room);
+      s.first[g] = filled;
+      s.seen[g] = 0;
+      s.shift[g] = static_cast<uint32_t>(rotation % s.size[g]);
+      rotation = mix(rotation + g);
+      filled += s.take[g];
+    }
+  }
+  s.size[kExcluded] = 1;  // keeps the arithmetic below defined; nothing is taken
+  s.take[kExcluded] = s.seen[kExcluded] = s.shift[kExcluded] = s.first[kExcluded] = 0;
+
+  // Pass 2, without data-dependent branches: the candidate's place in its group's
+  // rotated order decides whether it wins and where it goes; losers write the spare slot.
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t g = s.group[i];
+    const uint32_t place_unrotated = s.seen[g]++;
+    uint32_t place = place_unrotated + s.size[g] - s.shift[g];
+    place = place >= s.size[g] ? place - s.size[g] : place;
+    const bool wins = place < s.take[g];
+    s.slot[wins ? s.first[g] + place : spare] = static_cast<uint32_t>(i);
+  }
+  out->reserve(filled);
+  for (uint32_t k = 0; k < filled; ++k) {
+    const uint32_t i = s.slot[k];
+    out->push_back({&candidates[i], static_cast<match_tier>(s.group[i] >> 6)});
+  }
 }
 
 std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view* candidates,
@@ -182,7 +213,6 @@ std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view*
   auto summarise = [](const peer_view& v, uint32_t ref) {
     peer_summary s;
     s.ref = ref;
-    s.id_hash = static_cast<uint32_t>(id_hash(v) ^ (id_hash(v) >> 32));
     s.address = v.address;
     s.asn = v.asn;
     s.country[0] = v.country[0];
@@ -197,8 +227,9 @@ std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view*
   for (size_t i = 0; i < count; ++i)
     if (candidates[i].id() != self)
       summaries.push_back(summarise(candidates[i], static_cast<uint32_t>(i)));
-  std::vector<ranked_summary> ranked = rank_summaries(summarise(requester, 0), summaries.data(),
-                                                      summaries.size(), rules, numwant, seed);
+  std::vector<ranked_summary> ranked;
+  rank_summaries(summarise(requester, 0), summaries.data(), summaries.size(), rules, numwant, seed,
+                 &ranked);
   std::vector<ranked_peer> out;
   out.reserve(ranked.size());
   for (const ranked_summary& r : ranked) out.push_back({&candidates[r.peer->ref], r.tier});

@@ -1,11 +1,13 @@
 // Orders a swarm's peers for one requester: closest in network terms first.
 //
 // Tiers: same /24 (IPv4) or /48 (IPv6), then same ASN, then same country, then the
-// rest. Within a tier, higher upload capacity (power-of-two classes) first; peers in
-// the same class are ordered by a hash of the caller's seed and the peer id, so
-// equally good sources share the load and a given seed always gives the same order.
+// rest. Within a tier, higher upload capacity (power-of-two classes) first. Peers of
+// the same tier and class keep the order the caller lists them in (the registry's:
+// freshest first), rotated by an amount drawn from the caller's seed: every equally
+// good source is equally likely at every place over many requesters, so they share
+// the load, and one seed over the same candidates always gives the same answer.
 // Cellular peers are never offered (they download but do not upload), nor is the
-// requester itself.
+// requester itself. The cost is linear in the candidates, without sorting.
 #pragma once
 
 #include <cstddef>
@@ -47,11 +49,11 @@ match_tier classify_match(const peer_address& requester_address, uint32_t reques
 match_tier classify_match(const peer_view& requester, const peer_view& candidate);
 
 // The ranking itself, over registry summaries (the `peers` fast path). The caller
-// leaves the requester out of `candidates`; its `id_hash` is the tie-break input.
-std::vector<ranked_summary> rank_summaries(const peer_summary& requester,
-                                           const peer_summary* candidates, size_t count,
-                                           const exclusion_rules& rules, size_t numwant,
-                                           uint64_t seed);
+// leaves the requester out of `candidates`. Writes at most `numwant` winners, best
+// first, into `out` (cleared first); they point into `candidates`.
+void rank_summaries(const peer_summary& requester, const peer_summary* candidates, size_t count,
+                    const exclusion_rules& rules, size_t numwant, uint64_t seed,
+                    std::vector<ranked_summary>* out);
 
 // Ranks `candidates` (any order) for `requester` and returns at most `numwant`,
 // leaving out the requester (same id). Pointers in the result point into `candidates`.

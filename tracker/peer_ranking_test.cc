@@ -132,6 +132,43 @@ void seed_is_deterministic_and_spreads_load(void**) {
   for (auto& [id, n] : firsts) assert_true(n > 40 && n < 200);  // ~100 each
 }
 
+void partial_group_is_a_fair_sample(void**) {
+  // Two fast peers always win; the other three places go to slow ones, each about
+  // equally often, and a slow peer never ranks above a fast one.
+  std::vector<peer_view> c;
+  for (int i = 0; i < 12; ++i)
+    c.push_back(
+        v4(("slow" + std::to_string(i)).c_str(), 9, 9, 9, i, 0, "\0\0", network_type::wifi, 1000));
+  c.insert(c.begin() + 4, v4("fast-a", 9, 9, 8, 1, 0, "\0\0", network_type::ethernet, 90000));
+  c.insert(c.begin() + 9, v4("fast-b", 9, 9, 8, 2, 0, "\0\0", network_type::ethernet, 90000));
+  std::map<std::string, int> chosen;
+  std::map<std::string, int> first;
+  for (uint64_t seed = 0; seed < 3000; ++seed) {
+    auto r = ids(p2p::rank_peers(kMe, c.data(), c.size(), {}, 5, seed));
+    assert_int_equal(r.size(), 5);
+    assert_true((r[0] == "fast-a" && r[1] == "fast-b") || (r[0] == "fast-b" && r[1] == "fast-a"));
+    ++first[r[0]];
+    for (size_t k = 2; k < r.size(); ++k) {
+      assert_true(r[k].rfind("slow", 0) == 0);
+      ++chosen[r[k]];
+    }
+  }
+  assert_int_equal(chosen.size(), 12);
+  for (auto& [id, n] : chosen) assert_true(n > 550 && n < 950);  // 3000 * 3 / 12 = 750
+  assert_true(first["fast-a"] > 1200 && first["fast-b"] > 1200);
+}
+
+void excluded_and_cellular_only(void**) {
+  std::vector<peer_view> c = {
+      v4("cell", 9, 9, 9, 1, 0, "\0\0", network_type::cellular),
+      v4("ru", 5, 5, 5, 5, 1, "RU"),
+  };
+  p2p::exclusion_rules rules;
+  rules.excluded_countries.push_back(p2p::country_code("RU"));
+  assert_int_equal(p2p::rank_peers(kMe, c.data(), c.size(), rules, 10, 3).size(), 0);
+  assert_int_equal(p2p::rank_peers(kMe, c.data(), 0, rules, 10, 3).size(), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -143,6 +180,8 @@ int main() {
       cmocka_unit_test(exclusion_rules_apply),
       cmocka_unit_test(numwant_caps),
       cmocka_unit_test(seed_is_deterministic_and_spreads_load),
+      cmocka_unit_test(partial_group_is_a_fair_sample),
+      cmocka_unit_test(excluded_and_cellular_only),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -409,7 +409,7 @@ int64_t swarm_registry::wait_for(uint32_t peer, int64_t now) const {
 }
 
 registry_status swarm_registry::announce(const peer_announcement& a, int64_t now,
-                                         int64_t* retry_after) {
+                                         int64_t* retry_after, announce_refs* refs) {
   if (!ticket_id_valid(a.peer_id) || a.peer_id.size() > kRegistryPeerIdMax ||
       !ticket_id_valid(a.swarm_id) || a.swarm_id.size() > kRegistrySwarmIdMax)
     return registry_status::invalid;
@@ -486,16 +486,18 @@ registry_status swarm_registry::announce(const peer_announcement& a, int64_t now
   if (si == kNil) si = create_swarm(a.swarm_id, swarm_hash);
 
   peer_record& p = peers()[pi];
+  const bool known = result != registry_status::added;
   p.last_seen = now;
-  p.customer_hash = a.customer_hash;
+  if (!(known && a.keep_customer)) p.customer_hash = a.customer_hash;
+  if (!(known && a.keep_upload)) p.upload_kbps = a.upload_kbps;
+  if (!(known && a.keep_network)) p.network = static_cast<uint8_t>(a.network);
   p.asn = a.asn;
-  p.upload_kbps = a.upload_kbps;
   std::memcpy(p.ip, a.address.bytes, 16);
   p.country[0] = a.country[0];
   p.country[1] = a.country[1];
-  p.network = static_cast<uint8_t>(a.network);
   lru_push_front(pi);
   link_into_swarm(pi, si);
+  if (refs) *refs = {pi, si, p.customer_hash};
   return result;
 }
 
@@ -552,19 +554,18 @@ size_t swarm_registry::swarm_peers(std::string_view swarm_id, int64_t now, peer_
   return n;
 }
 
-size_t swarm_registry::swarm_summaries(std::string_view swarm_id, int64_t now,
-                                       std::string_view skip, peer_summary* out, size_t max) const {
-  if (swarm_id.empty() || swarm_id.size() > kRegistrySwarmIdMax) return 0;
-  uint32_t si = find_swarm(swarm_id, hash_id(swarm_id));
-  if (si == kNil) return 0;
-  uint32_t skip_index =
-      skip.empty() || skip.size() > kRegistryPeerIdMax ? kNil : find_peer(skip, hash_id(skip));
+uint32_t swarm_registry::swarm_size(const announce_refs& at) const {
+  return swarms()[at.swarm].count;
+}
+
+size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out,
+                                       size_t max) const {
   const peer_record* p = peers();
   const swarm_link* l = links();
   // First the member indices from the compact link array, prefetching each record,
   // so the record reads below overlap instead of queueing one behind another.
   size_t listed = 0;
-  for (uint32_t i = swarms()[si].head; i != kNil && listed < max; i = l[i].next) {
+  for (uint32_t i = swarms()[at.swarm].head; i != kNil && listed < max; i = l[i].next) {
     // The first line only: it holds every ranking field. The second (the id) is
     // needed for the few winners, which prefetch() asks for.
     __builtin_prefetch(&p[i]);
@@ -574,10 +575,9 @@ size_t swarm_registry::swarm_summaries(std::string_view swarm_id, int64_t now,
   for (size_t k = 0; k < listed; ++k) {
     uint32_t i = out[k].ref;
     if (now - p[i].last_seen >= limits_.peer_ttl) break;  // freshest first
-    if (i == skip_index) continue;
+    if (i == at.peer) continue;
     peer_summary& s = out[n++];
     s.ref = i;
-    s.id_hash = p[i].id_hash;
     std::memcpy(s.address.bytes, p[i].ip, 16);
     s.asn = p[i].asn;
     s.country[0] = p[i].country[0];
@@ -588,7 +588,14 @@ size_t swarm_registry::swarm_summaries(std::string_view swarm_id, int64_t now,
   return n;
 }
 
-void swarm_registry::view_at(uint32_t ref, peer_view* out) const { fill_view(ref, out); }
+void swarm_registry::brief_at(uint32_t ref, peer_brief* out) const {
+  const peer_record& p = peers()[ref];
+  static_assert(sizeof out->peer_id == sizeof p.id, "whole id buffers are copied");
+  std::memcpy(out->peer_id, p.id, sizeof p.id);
+  out->peer_id_len = p.id_len;
+  out->network = static_cast<network_type>(p.network);
+  out->upload_kbps = p.upload_kbps;
+}
 
 void swarm_registry::prefetch(uint32_t ref) const {
   const char* record = reinterpret_cast<const char*>(&peers()[ref]);

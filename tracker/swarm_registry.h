@@ -53,6 +53,18 @@ struct peer_announcement {
   network_type network = network_type::unknown;
   uint32_t upload_kbps = 0;  // 0 = unknown
   uint64_t customer_hash = 0;
+  // For a peer already registered, keep the stored value instead of the one above
+  // (a `peers` body that leaves a member out, a `track` call).
+  bool keep_network = false;
+  bool keep_upload = false;
+  bool keep_customer = false;
+};
+
+// Where announce() left the peer, for calls in the same lock hold.
+struct announce_refs {
+  uint32_t peer = 0;
+  uint32_t swarm = 0;
+  uint64_t customer_hash = 0;  // as stored
 };
 
 // A copy of one peer record, safe to use after the lock is released.
@@ -71,15 +83,25 @@ struct peer_view {
 };
 
 // The fields ranking reads, copied from one cache line of a peer record. `ref` names
-// the record for view_at() and is valid only while the caller holds the lock.
+// the record for brief_at() and is valid only while the caller holds the lock.
 struct peer_summary {
   uint32_t ref = 0;
-  uint32_t id_hash = 0;  // seeded hash of the peer id: a stable tie-break
   peer_address address;
   uint32_t asn = 0;
   char country[2] = {0, 0};
   network_type network = network_type::unknown;
   uint32_t upload_kbps = 0;
+};
+
+// What a `peers` answer shows of a winner. The id buffer is copied whole (fixed size
+// copies are cheaper than short variable ones); only `peer_id_len` bytes are the id.
+struct peer_brief {
+  char peer_id[kRegistryPeerIdMax];
+  uint8_t peer_id_len = 0;
+  network_type network = network_type::unknown;
+  uint32_t upload_kbps = 0;
+
+  std::string_view id() const { return {peer_id, peer_id_len}; }
 };
 
 struct registry_limits {
@@ -130,8 +152,10 @@ class swarm_registry {
 
   // Inserts or refreshes a peer (moving it when swarm_id differs from its current
   // swarm), making room per the rules in README.md. On `full`, `*retry_after` (if
-  // given) is set to the seconds until room can be made.
-  registry_status announce(const peer_announcement& peer, int64_t now, int64_t* retry_after);
+  // given) is set to the seconds until room can be made. On ok/added/moved, `*refs`
+  // (if given) says where the peer now is.
+  registry_status announce(const peer_announcement& peer, int64_t now, int64_t* retry_after,
+                           announce_refs* refs = nullptr);
 
   bool find(std::string_view peer_id, peer_view* out, char* swarm_id_out = nullptr,
             size_t* swarm_id_len = nullptr) const;
@@ -142,13 +166,14 @@ class swarm_registry {
   size_t swarm_peers(std::string_view swarm_id, int64_t now, peer_view* out, size_t max) const;
   uint32_t swarm_size(std::string_view swarm_id) const;
 
-  // As swarm_peers, but only the ranking fields, and without the peer `skip` (the
-  // requester). The fast path of `peers`: one cache line read per candidate.
-  size_t swarm_summaries(std::string_view swarm_id, int64_t now, std::string_view skip,
-                         peer_summary* out, size_t max) const;
-  // The full record behind a summary's `ref` (same lock hold).
-  void view_at(uint32_t ref, peer_view* out) const;
-  // Hints the CPU to load a record soon read by view_at.
+  // The announcing peer's swarm (announce's `refs`, same lock hold): its size, and the
+  // ranking fields of its live peers but the announcing one, freshest first. The fast
+  // path of `peers`: one cache line read per candidate, no id hashed or compared.
+  uint32_t swarm_size(const announce_refs& at) const;
+  size_t swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out, size_t max) const;
+  // What an answer shows of the peer behind a summary's `ref` (same lock hold).
+  void brief_at(uint32_t ref, peer_brief* out) const;
+  // Hints the CPU to load a record soon read by brief_at.
   void prefetch(uint32_t ref) const;
 
   // Drops up to `max_count` peers whose ttl has passed; returns how many.

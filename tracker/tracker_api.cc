@@ -170,50 +170,51 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   if (numwant > settings.max_numwant) numwant = settings.max_numwant;
 
   // Per worker buffers. Under the lock: announce, summaries of the swarm (one cache
-  // line per candidate), ranking, and full copies of the winners only.
+  // line per candidate), ranking, and what the answer shows of the winners only.
   static thread_local std::vector<peer_summary> candidates;
-  static thread_local std::vector<std::pair<peer_view, match_tier>> ranked;
+  static thread_local std::vector<ranked_summary> winners;
+  static thread_local std::vector<std::pair<peer_brief, match_tier>> ranked;
   ranked.clear();
   int64_t retry_after = 0;
   registry_status status;
   {
     block_lock_scope held(lock);
     registry.expire(now, kExpirePerRequest);
-    peer_view existing;
-    bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
     a.peer_id = claims.peer_id;
     a.swarm_id = claims.swarm_id;
-    a.network = req.has_network ? req.network : (known ? existing.network : network_type::unknown);
-    a.upload_kbps = req.has_upload ? req.upload_kbps : (known ? existing.upload_kbps : 0);
-    a.customer_hash =
-        known ? existing.customer_hash : (req.customer.empty() ? 0 : customer_hash(req.customer));
-    status = registry.announce(a, now, &retry_after);
+    a.network = req.network;
+    a.keep_network = !req.has_network;
+    a.upload_kbps = req.upload_kbps;
+    a.keep_upload = !req.has_upload;
+    a.customer_hash = req.customer.empty() ? 0 : customer_hash(req.customer);
+    a.keep_customer = true;
+    announce_refs at;
+    status = registry.announce(a, now, &retry_after, &at);
     if (status != registry_status::full && status != registry_status::invalid) {
-      size_t size = registry.swarm_size(claims.swarm_id);
+      size_t size = registry.swarm_size(at);
       if (candidates.size() < size) candidates.resize(size);
-      size_t count =
-          registry.swarm_summaries(claims.swarm_id, now, claims.peer_id, candidates.data(), size);
+      size_t count = registry.swarm_summaries(at, now, candidates.data(), size);
       peer_summary self;
       self.address = facts.address;
       self.asn = facts.asn;
       self.country[0] = facts.country[0];
       self.country[1] = facts.country[1];
       static const exclusion_rules kNoRules;
-      auto rules = settings.exclusions.find(a.customer_hash);
+      auto rules = settings.exclusions.find(at.customer_hash);
       // Seeded per requester and announce period: stable between retries, different
       // across requesters so equally good peers share the load.
       uint64_t seed = customer_hash(claims.peer_id) ^
                       static_cast<uint64_t>(
                           now / (settings.announce_interval > 0 ? settings.announce_interval : 1));
-      std::vector<ranked_summary> winners = rank_summaries(
-          self, candidates.data(), count,
-          rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed);
+      rank_summaries(self, candidates.data(), count,
+                     rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed,
+                     &winners);
       for (const ranked_summary& winner : winners) registry.prefetch(winner.peer->ref);
-      for (const ranked_summary& winner : winners) {
-        ranked.emplace_back();
-        registry.view_at(winner.peer->ref, &ranked.back().first);
-        ranked.back().second = winner.tier;
+      ranked.resize(winners.size());
+      for (size_t i = 0; i < winners.size(); ++i) {
+        registry.brief_at(winners[i].peer->ref, &ranked[i].first);
+        ranked[i].second = winners[i].tier;
       }
     }
   }
@@ -230,7 +231,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   append_integer(&r.body, settings.announce_interval);
   r.body += ",\"peers\":[";
   for (size_t i = 0; i < ranked.size(); ++i) {
-    const peer_view& p = ranked[i].first;
+    const peer_brief& p = ranked[i].first;
     char entry[kPeerEntryMax];
     char* at = entry;
     if (i) *at++ = ',';
@@ -275,14 +276,10 @@ api_response handle_track(std::string_view body, const requester_facts& facts,
   {
     block_lock_scope held(lock);
     registry.expire(now, kExpirePerRequest);
-    peer_view existing;
-    bool known = registry.find(claims.peer_id, &existing);
     peer_announcement a = announcement_from(facts);
     a.peer_id = claims.peer_id;
     a.swarm_id = req.swarm;
-    a.network = known ? existing.network : network_type::unknown;
-    a.upload_kbps = known ? existing.upload_kbps : 0;
-    a.customer_hash = known ? existing.customer_hash : 0;
+    a.keep_network = a.keep_upload = a.keep_customer = true;  // a new record gets defaults
     status = registry.announce(a, now, &retry_after);
   }
   if (status == registry_status::full) return full_response(retry_after);
