@@ -45,6 +45,9 @@ struct zone_ctx {
   ngx_slab_pool_t* shpool;
   size_t zone_size;
   bool analytics;  // which core formats the block
+  // This worker's copies of unchanged swarms and scratch (tracker zones); made on first use
+  // after the fork, so every worker has its own. Freed with the process.
+  p2p::tracker_workspace* workspace;
 };
 
 // One distributor setting as written, replayed at merge time so `p2p_distributor_set`
@@ -713,8 +716,12 @@ p2p::api_response handle_body(ngx_http_request_t* r, const tracker_loc_conf* lcf
   if (!registry.open(ctx->block, ctx->block_size)) throw std::runtime_error("tracker zone lost");
   registry.set_limits(
       {static_cast<uint32_t>(lcf->max_peers_per_swarm), lcf->peer_ttl, lcf->min_evict_age});
+  if (ctx->workspace == nullptr)
+    // Bounded by what the zone can hold: at most one copy of every peer, plus a swarm.
+    ctx->workspace =
+        new p2p::tracker_workspace(registry.counters().peer_capacity + lcf->max_peers_per_swarm);
   return p2p::tracker_handle(action, body, requester_facts_of(r, lcf), registry, lock,
-                             *lcf->tracker_settings, ngx_time());
+                             *lcf->tracker_settings, ngx_time(), ctx->workspace);
 }
 
 void body_handler(ngx_http_request_t* r) noexcept {

@@ -83,7 +83,7 @@ class requester_matcher {
 
 // A candidate's rank group: tier in the top two bits, then the capacity class
 // inverted, so a smaller group ranks first. kExcluded is for candidates never offered.
-constexpr uint32_t kGroups = 256;
+constexpr uint32_t kGroups = ranking_scratch::kGroups;
 constexpr uint32_t kExcluded = kGroups;
 
 uint32_t group_of(match_tier tier, uint32_t kbps) {
@@ -102,18 +102,6 @@ bool excluded_by(const exclusion_rules& rules, const peer_summary& c, const char
   return rules.same_country_only &&
          (!country_known(c.country) || c.country[0] != country[0] || c.country[1] != country[1]);
 }
-
-// Per-call scratch, kept per thread so a call allocates nothing once warm.
-struct ranking_scratch {
-  std::vector<uint16_t> group;  // per candidate
-  std::vector<uint32_t> slot;   // output slot -> candidate index; one spare slot at the end
-  uint32_t size[kGroups + 1];   // candidates per group
-  uint32_t seen[kGroups + 1];   // candidates of the group met so far in pass 2
-  uint32_t shift[kGroups + 1];  // rotation of the group's order
-  uint32_t take[kGroups + 1];   // how many of the group win
-  uint32_t first[kGroups + 1];  // output slot of the group's first winner
-  uint64_t occupied[kGroups / 64];
-};
 
 }  // namespace
 
@@ -144,15 +132,17 @@ match_tier classify_match(const peer_view& requester, const peer_view& candidate
 }
 
 void rank_summaries(const peer_summary& requester, const peer_summary* candidates, size_t count,
-                    const exclusion_rules& rules, size_t numwant, uint64_t seed,
-                    std::vector<ranked_summary>* out) {
+                    uint32_t skip_ref, const exclusion_rules& rules, size_t numwant, uint64_t seed,
+                    ranking_scratch* scratch, std::vector<ranked_summary>* out) {
   out->clear();
   if (count == 0 || numwant == 0) return;
-  static thread_local ranking_scratch s;
+  ranking_scratch& s = *scratch;
   s.group.resize(count);
   s.slot.resize(std::min(numwant, count) + 1);
   std::memset(s.size, 0, sizeof s.size);
-  std::memset(s.occupied, 0, sizeof s.occupied);
+  // Occupied groups, one word per tier (bit = inverted capacity class), in registers.
+  uint64_t occupied[4] = {0, 0, 0, 0};
+  uint64_t tier0 = 0, tier1 = 0, tier2 = 0, tier3 = 0;
   const requester_matcher matcher(requester.address, requester.asn, requester.country);
   const bool has_rules =
       !rules.excluded_asns.empty() || !rules.excluded_countries.empty() || rules.same_country_only;
@@ -161,13 +151,22 @@ void rank_summaries(const peer_summary& requester, const peer_summary* candidate
   for (size_t i = 0; i < count; ++i) {
     const peer_summary& c = candidates[i];
     uint32_t g = group_of(matcher.classify(c.address, c.asn, c.country), c.upload_kbps);
-    if (c.network == network_type::cellular ||
+    if (c.network == network_type::cellular || c.ref == skip_ref ||
         (has_rules && excluded_by(rules, c, requester.country)))
       g = kExcluded;
     s.group[i] = static_cast<uint16_t>(g);
     ++s.size[g];
-    s.occupied[(g & (kGroups - 1)) / 64] |= (g < kGroups ? uint64_t{1} : 0) << (g % 64);
+    const uint64_t bit = uint64_t{1} << (g % 64);
+    const uint32_t tier = g / 64;  // 4 for excluded: no word
+    tier0 |= tier == 0 ? bit : 0;
+    tier1 |= tier == 1 ? bit : 0;
+    tier2 |= tier == 2 ? bit : 0;
+    tier3 |= tier == 3 ? bit : 0;
   }
+  occupied[0] = tier0;
+  occupied[1] = tier1;
+  occupied[2] = tier2;
+  occupied[3] = tier3;
 
   // The best groups fill the answer in order; the group where it fills up gives only
   // part of its members. Each group's order is rotated by a seeded amount, so every
@@ -176,7 +175,7 @@ void rank_summaries(const peer_summary& requester, const peer_summary* candidate
   uint32_t filled = 0;
   uint64_t rotation = mix(seed);
   for (uint32_t word = 0; word < kGroups / 64; ++word) {
-    for (uint64_t bits = s.occupied[word]; bits != 0; bits &= bits - 1) {
+    for (uint64_t bits = occupied[word]; bits != 0; bits &= bits - 1) {
       uint32_t g = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
       uint32_t room = static_cast<uint32_t>(numwant) - std::min<uint32_t>(filled, numwant);
       s.take[g] = std::min(s.size[g], room);
@@ -228,8 +227,9 @@ std::vector<ranked_peer> rank_peers(const peer_view& requester, const peer_view*
     if (candidates[i].id() != self)
       summaries.push_back(summarise(candidates[i], static_cast<uint32_t>(i)));
   std::vector<ranked_summary> ranked;
-  rank_summaries(summarise(requester, 0), summaries.data(), summaries.size(), rules, numwant, seed,
-                 &ranked);
+  ranking_scratch scratch;
+  rank_summaries(summarise(requester, kNoSkip), summaries.data(), summaries.size(), kNoSkip, rules,
+                 numwant, seed, &scratch, &ranked);
   std::vector<ranked_peer> out;
   out.reserve(ranked.size());
   for (const ranked_summary& r : ranked) out.push_back({&candidates[r.peer->ref], r.tier});

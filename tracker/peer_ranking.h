@@ -48,12 +48,28 @@ match_tier classify_match(const peer_address& requester_address, uint32_t reques
                           uint32_t asn, const char country[2]);
 match_tier classify_match(const peer_view& requester, const peer_view& candidate);
 
-// The ranking itself, over registry summaries (the `peers` fast path). The caller
-// leaves the requester out of `candidates`. Writes at most `numwant` winners, best
-// first, into `out` (cleared first); they point into `candidates`.
+// rank_summaries' working memory: reused between calls, nothing allocated once warm.
+// One per thread.
+struct ranking_scratch {
+  static constexpr uint32_t kGroups = 256;  // 4 tiers x 64 capacity classes
+  std::vector<uint16_t> group;              // per candidate
+  std::vector<uint32_t> slot;               // answer place -> candidate; one spare at the end
+  uint32_t size[kGroups + 1];               // candidates per group (+1: the excluded)
+  uint32_t seen[kGroups + 1];               // candidates of the group met so far
+  uint32_t shift[kGroups + 1];              // rotation of the group's order
+  uint32_t take[kGroups + 1];               // how many of the group win
+  uint32_t first[kGroups + 1];              // answer place of the group's first winner
+};
+
+// No candidate to leave out of rank_summaries.
+constexpr uint32_t kNoSkip = 0xffffffffu;
+
+// The ranking itself, over registry summaries (the `peers` fast path). The candidate
+// whose `ref` is `skip_ref` (the requester) is left out. Writes at most `numwant`
+// winners, best first, into `out` (cleared first); they point into `candidates`.
 void rank_summaries(const peer_summary& requester, const peer_summary* candidates, size_t count,
-                    const exclusion_rules& rules, size_t numwant, uint64_t seed,
-                    std::vector<ranked_summary>* out);
+                    uint32_t skip_ref, const exclusion_rules& rules, size_t numwant, uint64_t seed,
+                    ranking_scratch* scratch, std::vector<ranked_summary>* out);
 
 // Ranks `candidates` (any order) for `requester` and returns at most `numwant`,
 // leaving out the requester (same id). Pointers in the result point into `candidates`.

@@ -10,7 +10,7 @@ namespace {
 constexpr uint64_t kMagic = 0x5032505357524d31ULL;  // "P2PSWRM1"
 // Bump whenever a record or the header changes shape: a reload with a new binary
 // then formats the block instead of misreading it.
-constexpr uint32_t kLayoutVersion = 3;
+constexpr uint32_t kLayoutVersion = 4;
 constexpr uint32_t kNil = 0xffffffffu;
 // Expired peers reclaimed at most per announce when the block is full, so one
 // request's work stays bounded.
@@ -51,6 +51,7 @@ struct swarm_registry::header {
   uint64_t expired;
   uint64_t evicted;
   uint64_t refused;
+  uint64_t generation;  // last version handed to a swarm
 };
 
 // 128 bytes, two cache lines: the first holds what ranking and the swarm walk read
@@ -77,6 +78,9 @@ struct swarm_registry::swarm_link {
 };
 
 struct swarm_registry::swarm_record {
+  // Changes whenever a member joins or leaves or a member's ranking fields change;
+  // never repeats within a block (taken from the header's generation counter).
+  uint64_t version;
   uint32_t id_hash;
   uint32_t hash_next;
   uint32_t head;  // freshest peer
@@ -305,6 +309,7 @@ uint32_t swarm_registry::create_swarm(std::string_view id, uint32_t hash) {
   if (i == kNil) return kNil;
   swarm_record& s = swarms()[i];
   hdr_->free_swarm = s.hash_next;
+  s.version = ++hdr_->generation;
   s.id_hash = hash;
   s.head = s.tail = kNil;
   s.count = 0;
@@ -343,6 +348,7 @@ void swarm_registry::unlink_from_swarm(uint32_t peer) {
   else
     s.tail = l[peer].prev;
   p[peer].swarm = kNil;
+  s.version = ++hdr_->generation;
   if (--s.count == 0) free_swarm(si);
 }
 
@@ -359,6 +365,23 @@ void swarm_registry::link_into_swarm(uint32_t peer, uint32_t swarm) {
     s.tail = peer;
   s.head = peer;
   ++s.count;
+  s.version = ++hdr_->generation;
+}
+
+void swarm_registry::move_to_swarm_head(uint32_t peer) {
+  swarm_record& s = swarms()[peers()[peer].swarm];
+  swarm_link* l = links();
+  if (s.head == peer) return;
+  // Not the head, so it has a predecessor.
+  l[l[peer].prev].next = l[peer].next;
+  if (l[peer].next != kNil)
+    l[l[peer].next].prev = l[peer].prev;
+  else
+    s.tail = l[peer].prev;
+  l[peer].prev = kNil;
+  l[peer].next = s.head;
+  l[s.head].prev = peer;
+  s.head = peer;
 }
 
 void swarm_registry::lru_unlink(uint32_t peer) {
@@ -478,8 +501,10 @@ registry_status swarm_registry::announce(const peer_announcement& a, int64_t now
     result = registry_status::added;
   } else {
     lru_unlink(pi);
-    if (peers()[pi].swarm != si) result = registry_status::moved;
-    unlink_from_swarm(pi);  // relinked below at the head: freshest first
+    if (peers()[pi].swarm != si) {
+      result = registry_status::moved;
+      unlink_from_swarm(pi);  // relinked below
+    }
   }
   // Unlinking may have freed a swarm record: the target one is (re)resolved here.
   si = find_swarm(a.swarm_id, swarm_hash);
@@ -487,16 +512,29 @@ registry_status swarm_registry::announce(const peer_announcement& a, int64_t now
 
   peer_record& p = peers()[pi];
   const bool known = result != registry_status::added;
+  const uint8_t network = known && a.keep_network ? p.network : static_cast<uint8_t>(a.network);
+  const uint32_t upload = known && a.keep_upload ? p.upload_kbps : a.upload_kbps;
+  // A refresh that changes nothing ranking reads leaves the swarm's version alone; one
+  // that brings back a peer past its ttl (not yet dropped) does not: copies left it out.
+  const bool same = result == registry_status::ok && now - p.last_seen < limits_.peer_ttl &&
+                    p.network == network && p.upload_kbps == upload && p.asn == a.asn &&
+                    std::memcmp(p.ip, a.address.bytes, 16) == 0 && p.country[0] == a.country[0] &&
+                    p.country[1] == a.country[1];
   p.last_seen = now;
   if (!(known && a.keep_customer)) p.customer_hash = a.customer_hash;
-  if (!(known && a.keep_upload)) p.upload_kbps = a.upload_kbps;
-  if (!(known && a.keep_network)) p.network = static_cast<uint8_t>(a.network);
+  p.upload_kbps = upload;
+  p.network = network;
   p.asn = a.asn;
   std::memcpy(p.ip, a.address.bytes, 16);
   p.country[0] = a.country[0];
   p.country[1] = a.country[1];
   lru_push_front(pi);
-  link_into_swarm(pi, si);
+  if (result == registry_status::ok) {
+    move_to_swarm_head(pi);  // freshest first
+    if (!same) swarms()[si].version = ++hdr_->generation;
+  } else {
+    link_into_swarm(pi, si);
+  }
   if (refs) *refs = {pi, si, p.customer_hash};
   return result;
 }
@@ -558,8 +596,12 @@ uint32_t swarm_registry::swarm_size(const announce_refs& at) const {
   return swarms()[at.swarm].count;
 }
 
+uint64_t swarm_registry::swarm_version(const announce_refs& at) const {
+  return swarms()[at.swarm].version;
+}
+
 size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out,
-                                       size_t max) const {
+                                       size_t max, int64_t* live_until) const {
   const peer_record* p = peers();
   const swarm_link* l = links();
   // First the member indices from the compact link array, prefetching each record,
@@ -572,10 +614,11 @@ size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, pee
     out[listed++].ref = i;
   }
   size_t n = 0;
+  int64_t oldest = now;
   for (size_t k = 0; k < listed; ++k) {
     uint32_t i = out[k].ref;
     if (now - p[i].last_seen >= limits_.peer_ttl) break;  // freshest first
-    if (i == at.peer) continue;
+    oldest = p[i].last_seen;
     peer_summary& s = out[n++];
     s.ref = i;
     std::memcpy(s.address.bytes, p[i].ip, 16);
@@ -585,6 +628,7 @@ size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, pee
     s.network = static_cast<network_type>(p[i].network);
     s.upload_kbps = p[i].upload_kbps;
   }
+  if (live_until) *live_until = oldest + limits_.peer_ttl;
   return n;
 }
 

@@ -147,6 +147,9 @@ class swarm_registry {
   // the same zone) without ever formatting it; false if it holds no registry.
   bool open(void* block, size_t size);
 
+  // The block this registry is bound to (identity only).
+  const void* block() const { return hdr_; }
+
   void set_limits(const registry_limits& limits) { limits_ = limits; }
   const registry_limits& limits() const { return limits_; }
 
@@ -166,11 +169,17 @@ class swarm_registry {
   size_t swarm_peers(std::string_view swarm_id, int64_t now, peer_view* out, size_t max) const;
   uint32_t swarm_size(std::string_view swarm_id) const;
 
-  // The announcing peer's swarm (announce's `refs`, same lock hold): its size, and the
-  // ranking fields of its live peers but the announcing one, freshest first. The fast
-  // path of `peers`: one cache line read per candidate, no id hashed or compared.
+  // The announcing peer's swarm (announce's `refs`, same lock hold): its size, its
+  // version, and the ranking fields of its live peers (the announcing one included),
+  // freshest first. The version changes whenever a member joins or leaves or changes
+  // a ranking field, never on a plain refresh, and a value is never reused within the
+  // block; so a copy of the summaries stays right while the version is unchanged and
+  // `now` is before `*live_until` (the first moment one of them could expire). One
+  // cache line read per member, no id hashed or compared.
   uint32_t swarm_size(const announce_refs& at) const;
-  size_t swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out, size_t max) const;
+  uint64_t swarm_version(const announce_refs& at) const;
+  size_t swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out, size_t max,
+                         int64_t* live_until = nullptr) const;
   // What an answer shows of the peer behind a summary's `ref` (same lock hold).
   void brief_at(uint32_t ref, peer_brief* out) const;
   // Hints the CPU to load a record soon read by brief_at.
@@ -203,6 +212,7 @@ class swarm_registry {
   void free_swarm(uint32_t index);
   void unlink_from_swarm(uint32_t peer);
   void link_into_swarm(uint32_t peer, uint32_t swarm);
+  void move_to_swarm_head(uint32_t peer);
   void lru_unlink(uint32_t peer);
   void lru_push_front(uint32_t peer);
   void remove_peer(uint32_t peer);

@@ -90,8 +90,8 @@ ticket_status ticket_verify(std::string_view secret, std::string_view ticket, in
   auto sig = base64url_decode(fields[4]);
   if (!sig || sig->size() != 32) return ticket_status::malformed;
   auto mac = hmac_sha256(secret, signed_part(claims));
-  if (!constant_time_equal(*sig, std::string_view(reinterpret_cast<const char*>(mac.data()),
-                                                  mac.size())))
+  if (!constant_time_equal(*sig,
+                           std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
     return ticket_status::bad_signature;
   if (claims.expiry + skew_seconds < now) return ticket_status::expired;
   if (out) *out = std::move(claims);

@@ -1,5 +1,6 @@
-#include "third_party/cmocka.hpp"
 #include "tracker/ticket.h"
+
+#include "third_party/cmocka.hpp"
 
 namespace {
 
@@ -54,8 +55,7 @@ void malformed_refused(void**) {
                        "v1.peer.swarm.1.AAAA.extra",
                        "v1.peer.swarm.9999999999999.AAAA"};
   for (const char* b : bad)
-    assert_int_equal(p2p::ticket_verify("secret", b, 0, 0, nullptr),
-                     p2p::ticket_status::malformed);
+    assert_int_equal(p2p::ticket_verify("secret", b, 0, 0, nullptr), p2p::ticket_status::malformed);
   assert_int_equal(p2p::ticket_verify("secret", std::string(1000, 'a'), 0, 0, nullptr),
                    p2p::ticket_status::malformed);
   assert_true(p2p::ticket_sign("secret", {"has.dot", "s", 1}).empty());

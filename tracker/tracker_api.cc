@@ -46,21 +46,41 @@ std::string new_peer_id() {
   return base64url_encode(bytes, sizeof bytes);
 }
 
-// The signer for the settings' secret, kept per thread: building one costs two digest
-// set-ups, using it two short digests.
-const ticket_signer& signer_for(const tracker_settings& settings) {
-  static thread_local std::string secret;
-  static thread_local std::unique_ptr<ticket_signer> signer;
-  if (!signer || secret != settings.secret) {
-    signer = std::make_unique<ticket_signer>(settings.secret);
-    secret = settings.secret;
+}  // namespace
+
+struct tracker_workspace::state {
+  explicit state(size_t max_snapshot_members) : snapshots(max_snapshot_members) {}
+  swarm_snapshots snapshots;
+  std::string secret;
+  std::unique_ptr<ticket_signer> signer;
+  std::vector<peer_summary> candidates;
+  std::vector<ranked_summary> winners;
+  std::vector<std::pair<peer_brief, match_tier>> ranked;
+  ranking_scratch ranking;
+};
+
+tracker_workspace::tracker_workspace(size_t max_snapshot_members)
+    : state_(std::make_unique<state>(max_snapshot_members)) {}
+tracker_workspace::~tracker_workspace() = default;
+const swarm_snapshots& tracker_workspace::snapshots() const { return state_->snapshots; }
+
+namespace {
+
+using workspace_state = tracker_workspace::state;
+
+// The signer for the settings' secret: building one costs two digest set-ups, using
+// it two short digests.
+const ticket_signer& signer_for(const tracker_settings& settings, workspace_state& ws) {
+  if (!ws.signer || ws.secret != settings.secret) {
+    ws.signer = std::make_unique<ticket_signer>(settings.secret);
+    ws.secret = settings.secret;
   }
-  return *signer;
+  return *ws.signer;
 }
 
-bool verify(const tracker_settings& settings, const std::string& ticket, int64_t now,
-            ticket_claims* claims, api_error* error) {
-  switch (signer_for(settings).verify(ticket, now, settings.ticket_skew, claims)) {
+bool verify(const tracker_settings& settings, workspace_state& ws, const std::string& ticket,
+            int64_t now, ticket_claims* claims, api_error* error) {
+  switch (signer_for(settings, ws).verify(ticket, now, settings.ticket_skew, claims)) {
     case ticket_status::ok:
       return true;
     case ticket_status::expired:
@@ -115,7 +135,7 @@ void append_ticket(std::string* body, const std::string& ticket, int64_t expiry)
 
 api_response handle_init(std::string_view body, const requester_facts& facts,
                          swarm_registry& registry, block_lock& lock,
-                         const tracker_settings& settings, int64_t now) {
+                         const tracker_settings& settings, int64_t now, workspace_state& ws) {
   init_request req;
   api_error error;
   if (!parse_init_request(body, settings.caps, &req, &error)) return error_response(error);
@@ -139,7 +159,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
   if (status == registry_status::invalid) return invalid_for_registry();
 
   int64_t expiry = now + settings.ticket_lifetime;
-  std::string ticket = signer_for(settings).sign({peer_id, req.swarm, expiry});
+  std::string ticket = signer_for(settings, ws).sign({peer_id, req.swarm, expiry});
   int protocol = req.protocol < kTrackerProtocolVersion ? static_cast<int>(req.protocol)
                                                         : kTrackerProtocolVersion;
   api_response r;
@@ -152,7 +172,8 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
 
 api_response handle_peers(std::string_view body, const requester_facts& facts,
                           swarm_registry& registry, block_lock& lock,
-                          const tracker_settings& settings, int64_t now) {
+                          const tracker_settings& settings, int64_t now, workspace_state& ws,
+                          bool use_snapshots) {
   peers_request req;
   api_error error;
   if (!parse_peers_request_fast(body, settings.caps, &req)) {
@@ -160,7 +181,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
     if (!parse_peers_request(body, settings.caps, &req, &error)) return error_response(error);
   }
   ticket_claims claims;
-  if (!verify(settings, req.ticket, now, &claims, &error)) return error_response(error);
+  if (!verify(settings, ws, req.ticket, now, &claims, &error)) return error_response(error);
   if (!req.peer_id.empty() && req.peer_id != claims.peer_id)
     return error_response({403, "peer_mismatch", "peer_id differs from the ticket's peer"});
   if (!req.swarm.empty() && req.swarm != claims.swarm_id)
@@ -169,11 +190,10 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   uint32_t numwant = req.has_numwant ? req.numwant : settings.default_numwant;
   if (numwant > settings.max_numwant) numwant = settings.max_numwant;
 
-  // Per worker buffers. Under the lock: announce, summaries of the swarm (one cache
-  // line per candidate), ranking, and what the answer shows of the winners only.
-  static thread_local std::vector<peer_summary> candidates;
-  static thread_local std::vector<ranked_summary> winners;
-  static thread_local std::vector<std::pair<peer_brief, match_tier>> ranked;
+  // Under the lock: announce, the swarm's members (the workspace's copy when it still
+  // holds), ranking, and what the answer shows of the winners only.
+  workspace_state& buf = ws;
+  auto& ranked = buf.ranked;
   ranked.clear();
   int64_t retry_after = 0;
   registry_status status;
@@ -192,9 +212,18 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
     announce_refs at;
     status = registry.announce(a, now, &retry_after, &at);
     if (status != registry_status::full && status != registry_status::invalid) {
-      size_t size = registry.swarm_size(at);
-      if (candidates.size() < size) candidates.resize(size);
-      size_t count = registry.swarm_summaries(at, now, candidates.data(), size);
+      const peer_summary* candidates;
+      size_t count;
+      if (use_snapshots) {
+        const std::vector<peer_summary>& members = ws.snapshots.members(registry, at, now);
+        candidates = members.data();
+        count = members.size();
+      } else {
+        size_t size = registry.swarm_size(at);
+        if (buf.candidates.size() < size) buf.candidates.resize(size);
+        count = registry.swarm_summaries(at, now, buf.candidates.data(), size);
+        candidates = buf.candidates.data();
+      }
       peer_summary self;
       self.address = facts.address;
       self.asn = facts.asn;
@@ -207,9 +236,10 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
       uint64_t seed = customer_hash(claims.peer_id) ^
                       static_cast<uint64_t>(
                           now / (settings.announce_interval > 0 ? settings.announce_interval : 1));
-      rank_summaries(self, candidates.data(), count,
+      std::vector<ranked_summary>& winners = buf.winners;
+      rank_summaries(self, candidates, count, at.peer,
                      rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed,
-                     &winners);
+                     &ws.ranking, &winners);
       for (const ranked_summary& winner : winners) registry.prefetch(winner.peer->ref);
       ranked.resize(winners.size());
       for (size_t i = 0; i < winners.size(); ++i) {
@@ -252,7 +282,7 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   r.body += ']';
   if (claims.expiry - now < settings.ticket_lifetime / 2) {
     int64_t expiry = now + settings.ticket_lifetime;
-    std::string ticket = signer_for(settings).sign({claims.peer_id, claims.swarm_id, expiry});
+    std::string ticket = signer_for(settings, ws).sign({claims.peer_id, claims.swarm_id, expiry});
     r.body += ',';
     append_ticket(&r.body, ticket, expiry);
   }
@@ -262,12 +292,12 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
 
 api_response handle_track(std::string_view body, const requester_facts& facts,
                           swarm_registry& registry, block_lock& lock,
-                          const tracker_settings& settings, int64_t now) {
+                          const tracker_settings& settings, int64_t now, workspace_state& ws) {
   track_request req;
   api_error error;
   if (!parse_track_request(body, settings.caps, &req, &error)) return error_response(error);
   ticket_claims claims;
-  if (!verify(settings, req.ticket, now, &claims, &error)) return error_response(error);
+  if (!verify(settings, ws, req.ticket, now, &claims, &error)) return error_response(error);
   if (!req.peer_id.empty() && req.peer_id != claims.peer_id)
     return error_response({403, "peer_mismatch", "peer_id differs from the ticket's peer"});
 
@@ -286,7 +316,7 @@ api_response handle_track(std::string_view body, const requester_facts& facts,
   if (status == registry_status::invalid) return invalid_for_registry();
 
   int64_t expiry = now + settings.ticket_lifetime;
-  std::string ticket = signer_for(settings).sign({claims.peer_id, req.swarm, expiry});
+  std::string ticket = signer_for(settings, ws).sign({claims.peer_id, req.swarm, expiry});
   api_response r;
   r.body = "{\"peer_id\":\"" + claims.peer_id + "\",\"swarm\":\"" + req.swarm + "\",";
   append_ticket(&r.body, ticket, expiry);
@@ -357,10 +387,14 @@ bool parse_track_request(std::string_view body, const json_caps& caps, track_req
 
 api_response tracker_handle(std::string_view action, std::string_view body,
                             const requester_facts& facts, swarm_registry& registry,
-                            block_lock& lock, const tracker_settings& settings, int64_t now) {
-  if (action == "init") return handle_init(body, facts, registry, lock, settings, now);
-  if (action == "peers") return handle_peers(body, facts, registry, lock, settings, now);
-  if (action == "track") return handle_track(body, facts, registry, lock, settings, now);
+                            block_lock& lock, const tracker_settings& settings, int64_t now,
+                            tracker_workspace* workspace) {
+  static thread_local tracker_workspace per_thread(0);
+  workspace_state& ws = (workspace ? *workspace : per_thread).internal();
+  if (action == "init") return handle_init(body, facts, registry, lock, settings, now, ws);
+  if (action == "peers")
+    return handle_peers(body, facts, registry, lock, settings, now, ws, workspace != nullptr);
+  if (action == "track") return handle_track(body, facts, registry, lock, settings, now, ws);
   return error_response({404, "unknown_action", "action must be init, peers or track"});
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "tracker/json_request.h"
 #include "tracker/peer_ranking.h"
 #include "tracker/swarm_registry.h"
+#include "tracker/swarm_snapshots.h"
 
 namespace p2p {
 
@@ -79,11 +81,35 @@ bool parse_peers_request(std::string_view body, const json_caps& caps, peers_req
 bool parse_track_request(std::string_view body, const json_caps& caps, track_request* out,
                          api_error* error);
 
+// What one process (or thread) keeps between tracker calls: its copies of unchanged
+// swarms (swarm_snapshots.h), the ticket signer for the secret, and scratch buffers.
+// One per registry block and thread; nginx keeps one per worker and zone.
+class tracker_workspace {
+ public:
+  // `max_snapshot_members` bounds the swarm copies (summaries held in all).
+  explicit tracker_workspace(size_t max_snapshot_members = size_t{1} << 20);
+  ~tracker_workspace();
+  tracker_workspace(const tracker_workspace&) = delete;
+  tracker_workspace& operator=(const tracker_workspace&) = delete;
+
+  const swarm_snapshots& snapshots() const;
+
+  struct state;  // tracker_api.cc
+  state& internal() { return *state_; }
+
+ private:
+  std::unique_ptr<state> state_;
+};
+
 // Runs one action ("init", "peers" or "track"). `now` is Unix seconds. The lock is
-// held only around registry access, not while parsing, signing or ranking.
+// held around registry access and the ranking that reads it, not while parsing,
+// signing or formatting. With a `workspace` (the caller's, for this registry block)
+// `peers` reuses its copy of an unchanged swarm instead of walking it; without one a
+// per-thread workspace serves and every swarm is walked.
 api_response tracker_handle(std::string_view action, std::string_view body,
                             const requester_facts& facts, swarm_registry& registry,
-                            block_lock& lock, const tracker_settings& settings, int64_t now);
+                            block_lock& lock, const tracker_settings& settings, int64_t now,
+                            tracker_workspace* workspace = nullptr);
 
 // GET <location>/stats: the registry's counters and memory figures as JSON.
 // `zone_bytes` is the whole shared zone (block plus allocator overhead).

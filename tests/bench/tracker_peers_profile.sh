@@ -15,7 +15,7 @@ out=$(mktemp -d /tmp/tracker-profile.XXXXXX)
 cd "$here"
 g++ -std=c++17 -O2 -g -DNDEBUG -I. tests/bench/tracker_peers_driver.cc \
   tracker/tracker_api.cc tracker/peers_request_parser.cc tracker/json_request.cc \
-  tracker/json_limits.cc tracker/peer_ranking.cc tracker/swarm_registry.cc tracker/ticket.cc \
+  tracker/json_limits.cc tracker/peer_ranking.cc tracker/swarm_registry.cc tracker/swarm_snapshots.cc tracker/ticket.cc \
   tracker/ticket_signer.cc common/base64url.cc common/hmac_sha256.cc \
   -ljansson -lssl -lcrypto -o "$out/driver"
 instructions() {

@@ -7,7 +7,7 @@ out=${1:-/tmp/tracker_requests_fuzz}
 clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -I. \
   tests/fuzz/tracker_requests_fuzz.cc \
   tracker/tracker_api.cc tracker/peers_request_parser.cc tracker/json_request.cc tracker/json_limits.cc \
-  tracker/peer_ranking.cc tracker/swarm_registry.cc tracker/ticket.cc tracker/ticket_signer.cc \
+  tracker/peer_ranking.cc tracker/swarm_registry.cc tracker/swarm_snapshots.cc tracker/ticket.cc tracker/ticket_signer.cc \
   tracker/distributor.cc tracker/analytics_store.cc \
   common/base64url.cc common/hmac_sha256.cc \
   -ljansson -lssl -lcrypto -o "$out"

@@ -92,8 +92,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static int64_t now = 1700000000;
       p2p::requester_facts facts;
       facts.address.bytes[15] = static_cast<uint8_t>(size);
+      // Every other input through a kept workspace, so the swarm copies meet the same
+      // hostile traffic as the walk.
+      static p2p::tracker_workspace workspace(256);
       p2p::tracker_handle(kActions[data[0] % 10 - 7], body, facts, fuzz_registry(), lock, settings,
-                          now++);
+                          now++, size % 2 ? &workspace : nullptr);
       break;
     }
   }

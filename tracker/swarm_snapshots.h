@@ -1,0 +1,51 @@
+// A process's own copy of the ranking fields of the swarms it answers `peers` for.
+//
+// Walking a swarm in the shared zone reads one scattered cache line per member for
+// every `peers` call, although between calls a swarm usually changes only in its
+// members' last-seen times. The registry gives every swarm a version that moves
+// whenever a member joins, leaves or changes a ranking field (not on a plain
+// refresh) and tells until when none of the copied members can have expired; a copy
+// is reused while both hold, and taken again otherwise. Each nginx worker keeps its
+// own; the zone stays the only shared state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "tracker/swarm_registry.h"
+
+namespace p2p {
+
+class swarm_snapshots {
+ public:
+  // Copies held at once are bounded by `max_members` summaries in all; past it every
+  // copy is dropped and taken again as needed.
+  explicit swarm_snapshots(size_t max_members = size_t{1} << 20) : max_members_(max_members) {}
+
+  // The live members of the swarm announce() put the peer in (the peer included),
+  // freshest first as of the copy, without cellular ones (never offered as sources). Same lock hold
+  // as the announce; the reference is valid until the next call.
+  const std::vector<peer_summary>& members(const swarm_registry& registry, const announce_refs& at,
+                                           int64_t now);
+
+  uint64_t reused() const { return reused_; }
+  size_t held() const { return held_; }
+  uint64_t taken() const { return taken_; }
+
+ private:
+  struct copy {
+    uint64_t version = 0;
+    int64_t live_until = 0;
+    std::vector<peer_summary> members;
+  };
+  const void* registry_block_ = nullptr;
+  std::unordered_map<uint32_t, copy> copies_;  // by swarm index
+  size_t held_ = 0;
+  size_t max_members_;
+  uint64_t reused_ = 0;
+  uint64_t taken_ = 0;
+};
+
+}  // namespace p2p
