@@ -14,7 +14,8 @@ const std::vector<peer_summary>& swarm_snapshots::members(const swarm_registry& 
   }
   const uint64_t version = registry.swarm_version(at);
   copy& c = copies_[at.swarm];
-  if (c.version == version && now < c.live_until) {
+  const int64_t peer_ttl = registry.limits().peer_ttl;
+  if (c.version == version && now < c.live_until && c.peer_ttl == peer_ttl) {
     ++reused_;
     return c.members;
   }
@@ -38,6 +39,7 @@ const std::vector<peer_summary>& swarm_snapshots::members(const swarm_registry& 
                      [](const peer_summary& m) { return m.network == network_type::cellular; }),
       c.members.end());
   c.version = version;
+  c.peer_ttl = peer_ttl;
   held_ += c.members.size();
   return c.members;
 }

@@ -38,6 +38,7 @@ class swarm_snapshots {
   struct copy {
     uint64_t version = 0;
     int64_t live_until = 0;
+    int64_t peer_ttl = 0;  // the limit it was taken under (locations may differ)
     std::vector<peer_summary> members;
   };
   const void* registry_block_ = nullptr;

@@ -131,6 +131,21 @@ void copy_reused_until_something_changes(void**) {
   assert_int_equal(snapshots.members(r, at, 1095).size(), 2);
 }
 
+void copy_follows_the_callers_ttl(void**) {
+  // Two locations may share a zone with different ttls: a copy taken under one is
+  // not reused under the other.
+  block b(1 << 20);
+  swarm_registry r = make(b, 100, 900);
+  swarm_snapshots snapshots;
+  announce(r, peer("old", "s"), 1000);
+  announce_refs at = announce(r, peer("new", "s"), 1200);
+  assert_int_equal(snapshots.members(r, at, 1200).size(), 2);
+  r.set_limits({100, 90, 10});
+  assert_int_equal(snapshots.members(r, at, 1200).size(), 1);
+  r.set_limits({100, 900, 10});
+  assert_int_equal(snapshots.members(r, at, 1200).size(), 2);
+}
+
 void bounded_memory(void**) {
   block b(1 << 20);
   swarm_registry r = make(b, 100, 90);
@@ -190,6 +205,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(version_moves_on_changes_only),
       cmocka_unit_test(copy_reused_until_something_changes),
+      cmocka_unit_test(copy_follows_the_callers_ttl),
       cmocka_unit_test(bounded_memory),
       cmocka_unit_test(random_operations_match_a_walk),
   };
