@@ -1,7 +1,7 @@
 #!/bin/bash
 # Tracker `peers` throughput next to nginx `return 200`, in one nginx, in one run.
 #
-#   tests/bench/tracker_peers_bench.sh [MODULE_SO] [SECONDS] [ROUNDS]
+#   [CHURN=1] tests/bench/tracker_peers_bench.sh [MODULE_SO] [SECONDS] [ROUNDS]
 #
 # Fills 10,000 peers into 100 swarms through `init`, then hammers `peers` (numwant 20,
 # a different peer's ticket per request) with wrk and a Lua script, and prints
@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 module=${1:-$here/bazel-bin/module/ngx_http_p2p_module.so}
 seconds=${2:-5}  # per load and round
 rounds=${3:-5}
+churn=$([ "${CHURN:-0}" = 1 ] && echo true || echo false)
 peers_total=10000
 swarms=100
 threads=1
@@ -103,12 +104,19 @@ dofile("$prefix/tickets.lua")
 -- Requests are formatted once, so wrk spends its CPU on sending, as it does for
 -- the plain return 200 run (both share this machine's cores with nginx).
 -- (in init: wrk.format needs the thread's host for the Host header).
+-- CHURN=1: every request changes its peer's upload capacity (a ranking field), so no
+-- worker can reuse its copy of the swarm: the worst case, every call walks the zone.
+local churn = $churn
 local requests = {}
 init = function(args)
-  for i, t in ipairs(tickets) do
-    requests[i] = wrk.format("POST", "/p2p/tracker/peers",
-                             {["Content-Type"] = "application/json"},
-                             '{"ticket":"' .. t .. '","numwant":20}')
+  local passes = churn and 2 or 1
+  for pass = 1, passes do
+    for i, t in ipairs(tickets) do
+      local extra = churn and (',"upload_kbps":' .. (pass == 1 and 1000 or 3000)) or ''
+      requests[#requests + 1] = wrk.format("POST", "/p2p/tracker/peers",
+                                           {["Content-Type"] = "application/json"},
+                                           '{"ticket":"' .. t .. '","numwant":20' .. extra .. '}')
+    end
   end
 end
 local n = 0
@@ -150,7 +158,7 @@ for round in $(seq "$rounds"); do
   echo "round $round: return 200 $base req/s, peers $peers req/s"
 done
 stats=$(curl -s "http://127.0.0.1:$port/p2p/tracker/stats")
-echo "== results (wrk -t$threads -c$connections, $rounds rounds of ${seconds}s per load; peers: numwant 20, 100 peers per swarm)"
+echo "== results (wrk -t$threads -c$connections, $rounds rounds of ${seconds}s per load; peers: numwant 20, 100 peers per swarm, churn $churn)"
 echo "tracker stats: $stats"
 python3 - "$stats" "$seconds" "${results[@]}" <<'EOF'
 import json, statistics, sys

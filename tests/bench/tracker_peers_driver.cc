@@ -29,6 +29,10 @@ std::string member(const std::string& body, const char* name) {
 
 int main(int argc, char** argv) {
   const int calls = argc > 1 ? std::atoi(argv[1]) : 20000;
+  // "walk": no workspace, every call walks the swarm (what a worker does for a swarm
+  // that changed since its last call); default: one workspace, as an nginx worker has.
+  const bool walk = argc > 2 && std::string(argv[2]) == "walk";
+  p2p::tracker_workspace workspace;
   constexpr int kPeers = 10000;
   constexpr int kSwarms = 100;
   constexpr size_t kBlock = 2 << 20;
@@ -69,8 +73,8 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < calls; ++i) {
-    p2p::api_response r =
-        p2p::tracker_handle("peers", bodies[i % kPeers], facts, registry, lock, settings, now + 1);
+    p2p::api_response r = p2p::tracker_handle("peers", bodies[i % kPeers], facts, registry, lock,
+                                              settings, now + 1, walk ? nullptr : &workspace);
     if (r.http_status != 200) {
       std::fprintf(stderr, "peers %d: %d %s\n", i, r.http_status, r.body.c_str());
       return 1;

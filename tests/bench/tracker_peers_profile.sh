@@ -19,10 +19,13 @@ g++ -std=c++17 -O2 -g -DNDEBUG -I. tests/bench/tracker_peers_driver.cc \
   tracker/ticket_signer.cc common/base64url.cc common/hmac_sha256.cc \
   -ljansson -lssl -lcrypto -o "$out/driver"
 instructions() {
-  valgrind --tool=callgrind --callgrind-out-file="$2" "$out/driver" "$1" 2>&1 |
+  valgrind --tool=callgrind --callgrind-out-file="$2" "$out/driver" "$1" ${3:-} 2>&1 |
     awk '/Collected :/ {print $NF}'
 }
 fill=$(instructions 0 "$out/callgrind.fill")
 total=$(instructions "$calls" "$out/callgrind.peers")
-echo "callgrind: $(( (total - fill) / calls )) instructions per peers call ($calls calls; profile: $out/callgrind.peers)"
-/usr/bin/time -f "driver CPU: %U s user for fill + 100000 calls" "$out/driver" 100000
+walked=$(instructions "$calls" "$out/callgrind.walk" walk)
+echo "callgrind: $(( (total - fill) / calls )) instructions per peers call with the worker's swarm copies ($calls calls; profile: $out/callgrind.peers)"
+echo "callgrind: $(( (walked - fill) / calls )) instructions per peers call walking the swarm every time (profile: $out/callgrind.walk)"
+/usr/bin/time -f "driver CPU: %U s user for fill + 100000 calls (copies)" "$out/driver" 100000
+/usr/bin/time -f "driver CPU: %U s user for fill + 100000 calls (walk)" "$out/driver" 100000 walk
