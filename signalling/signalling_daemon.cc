@@ -45,13 +45,22 @@ struct session {
   std::string* http_body;  // /metrics response waiting for HTTP_WRITEABLE
   bool close_sent;
   bool ping_due;
+  bool flush_due;  // listed in lws_transport::dirty
 };
 
 class lws_transport : public p2p::connection_sink {
  public:
+  // Not a WRITEABLE request: the connection is listed and written directly once the
+  // current loop iteration has handled all its events (flush_dirty). A POLLOUT round trip
+  // per frame cost an epoll_ctl, an epoll wakeup and a callback; the socket is almost
+  // always writable, and when it is not lws keeps the rest and asks for POLLOUT itself.
   void wants_write(p2p::connection_id id) override {
     auto it = sockets.find(id);
-    if (it != sockets.end()) lws_callback_on_writable(it->second);
+    if (it == sockets.end()) return;
+    auto* pss = static_cast<session*>(lws_wsi_user(it->second));
+    if (pss->flush_due) return;
+    pss->flush_due = true;
+    dirty.push_back(id);
   }
   void wants_ping(p2p::connection_id id) override {
     auto it = sockets.find(id);
@@ -69,6 +78,7 @@ class lws_transport : public p2p::connection_sink {
 
   std::unordered_map<p2p::connection_id, lws*> sockets;
   std::unordered_map<p2p::connection_id, p2p::close_code> closing;
+  std::vector<p2p::connection_id> dirty;  // queues that gained frames this iteration
 };
 
 struct daemon_state {
@@ -151,21 +161,11 @@ int send_close(lws* wsi, session* pss, p2p::close_code code) {
   return 0;
 }
 
-int on_writeable(lws* wsi, session* pss) {
+// Frames the connection's queue into one batch and writes it (lws keeps what the socket
+// does not take and asks for POLLOUT itself). -1: the connection is to be closed.
+int write_queued(lws* wsi, session* pss) {
   daemon_state& s = *g_state;
   const size_t headroom = s.core->settings().frame_headroom;
-  if (pss->close_sent) return 0;
-  if (pss->ping_due) {
-    pss->ping_due = false;
-    // lws 4.1 drops empty pongs before the callback: give the ping a payload to echo.
-    unsigned char ping[LWS_PRE + 1];
-    ping[LWS_PRE] = 'p';
-    if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
-    if (lws_send_pipe_choked(wsi)) {
-      lws_callback_on_writable(wsi);
-      return 0;
-    }
-  }
   // RFC 6455 server frames: FIN + text opcode, unmasked, 7/16/64-bit length.
   std::string& batch = s.write_batch;
   batch.assign(LWS_PRE, '\0');
@@ -201,6 +201,47 @@ int on_writeable(lws* wsi, session* pss) {
   auto closing = s.transport.closing.find(pss->id);
   if (closing != s.transport.closing.end()) return send_close(wsi, pss, closing->second);
   return 0;
+}
+
+int on_writeable(lws* wsi, session* pss) {
+  if (pss->close_sent) return 0;
+  if (pss->ping_due) {
+    pss->ping_due = false;
+    // lws 4.1 drops empty pongs before the callback: give the ping a payload to echo.
+    unsigned char ping[LWS_PRE + 1];
+    ping[LWS_PRE] = 'p';
+    if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1) return -1;
+    if (lws_send_pipe_choked(wsi)) {
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+  }
+  return write_queued(wsi, pss);
+}
+
+// After each loop iteration: write every connection whose queue gained frames, in one
+// send each. A connection with bytes still buffered in lws, or a ping to send first,
+// waits for its WRITEABLE callback instead (frames must not overtake either).
+void flush_dirty() {
+  daemon_state& s = *g_state;
+  std::vector<p2p::connection_id>& dirty = s.transport.dirty;
+  for (size_t i = 0; i < dirty.size(); ++i) {  // writing may close and list more
+    auto it = s.transport.sockets.find(dirty[i]);
+    if (it == s.transport.sockets.end()) continue;
+    lws* wsi = it->second;
+    auto* pss = static_cast<session*>(lws_wsi_user(wsi));
+    pss->flush_due = false;
+    if (pss->close_sent) continue;
+    if (pss->ping_due || lws_partial_buffered(wsi)) {
+      lws_callback_on_writable(wsi);
+      continue;
+    }
+    if (write_queued(wsi, pss) < 0) {
+      // As a WRITEABLE callback returning -1 would: lws closes it on its next service.
+      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+  }
+  dirty.clear();
 }
 
 int serve_http(lws* wsi, session* pss, const char* uri) {
@@ -388,6 +429,7 @@ int main(int argc, char** argv) {
       core.drain();
       drain_deadline = now_ms() + int64_t{state.config.drain_timeout_seconds} * 1000;
     }
+    flush_dirty();
     if (core.draining() && (core.connection_count() == 0 || now_ms() > drain_deadline)) break;
   }
   lws_sul_schedule(context, 0, &state.tick_timer, on_tick, LWS_SET_TIMER_USEC_CANCEL);
