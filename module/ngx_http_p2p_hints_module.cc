@@ -30,6 +30,7 @@ extern "C" {
 #include "module/hasher/segment_path.h"
 #include "module/hints/manifest_rewriter.h"
 #include "module/memo/rewrite_memo.h"
+#include "module/ngx_p2p_conf.h"
 
 namespace {
 
@@ -159,7 +160,7 @@ ngx_command_t hints_commands[] = {
      NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
      ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET, offsetof(hints_loc_conf, thread_pool_name),
      nullptr},
-    {ngx_string("p2p_hints_cache_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+    {ngx_string("p2p_hints_cache_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
      hints_cache_zone_directive, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
 #define P2P_HINTS_VALUE(name, field)                                                               \
   {                                                                                                \
@@ -272,25 +273,13 @@ char* hints_merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) {
   return NGX_CONF_OK;
 }
 
-// p2p_hints_cache_zone name:size;
+// p2p_hints_cache_zone name:size; (or name size)
 char* hints_cache_zone_directive(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
   auto* mcf = static_cast<hints_main_conf*>(conf);
   if (mcf->cache_zone != nullptr) return const_cast<char*>("is duplicate");
-  ngx_str_t* value = static_cast<ngx_str_t*>(cf->args->elts);
-  u_char* colon =
-      static_cast<u_char*>(ngx_strlchr(value[1].data, value[1].data + value[1].len, ':'));
-  if (colon == nullptr || colon == value[1].data) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid zone \"%V\", expected name:size", &value[1]);
-    return static_cast<char*>(NGX_CONF_ERROR);
-  }
-  ngx_str_t name = {static_cast<size_t>(colon - value[1].data), value[1].data};
-  ngx_str_t size_text = {static_cast<size_t>(value[1].data + value[1].len - colon - 1), colon + 1};
-  ssize_t size = ngx_parse_size(&size_text);
-  if (size == NGX_ERROR || size < static_cast<ssize_t>(8 * ngx_pagesize)) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" is too small (at least %uzk)", &value[1],
-                       8 * ngx_pagesize / 1024);
-    return static_cast<char*>(NGX_CONF_ERROR);
-  }
+  ngx_str_t name;
+  ssize_t size;
+  if (!p2p_conf::zone_args(cf, &name, &size)) return static_cast<char*>(NGX_CONF_ERROR);
   mcf->cache_zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_p2p_hints_module);
   if (mcf->cache_zone == nullptr) return static_cast<char*>(NGX_CONF_ERROR);
   if (mcf->cache_zone->data) {

@@ -22,6 +22,7 @@ extern "C" {
 #include <unordered_map>
 #include <vector>
 
+#include "module/ngx_p2p_conf.h"
 #include "tracker/analytics_store.h"
 #include "tracker/distributor.h"
 #include "tracker/ticket.h"
@@ -108,9 +109,9 @@ int tracker_zone_tag;
 int analytics_zone_tag;
 
 ngx_command_t commands[] = {
-    {ngx_string("p2p_tracker_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_zone, 0, 0,
+    {ngx_string("p2p_tracker_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12, set_zone, 0, 0,
      &tracker_zone_tag},
-    {ngx_string("p2p_analytics_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_zone, 0, 0,
+    {ngx_string("p2p_analytics_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12, set_zone, 0, 0,
      &analytics_zone_tag},
     {ngx_string("p2p_tracker"), NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1, set_endpoint,
      NGX_HTTP_LOC_CONF_OFFSET, 0, &tracker_zone_tag},
@@ -270,20 +271,11 @@ ngx_int_t init_zone(ngx_shm_zone_t* shm_zone, void* data) noexcept {
   return NGX_OK;
 }
 
-// p2p_tracker_zone / p2p_analytics_zone name size
+// p2p_tracker_zone / p2p_analytics_zone name size (or name:size)
 char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-  auto* args = static_cast<ngx_str_t*>(cf->args->elts);
-  ngx_str_t name = args[1];
-  ssize_t size = ngx_parse_size(&args[2]);
-  if (size == NGX_ERROR) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid zone size \"%V\"", &args[2]);
-    return conf_error();
-  }
-  if (size < static_cast<ssize_t>(8 * ngx_pagesize)) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "zone \"%V\" is too small (at least %uz bytes)", &name,
-                       8 * ngx_pagesize);
-    return conf_error();
-  }
+  ngx_str_t name;
+  ssize_t size;
+  if (!p2p_conf::zone_args(cf, &name, &size)) return conf_error();
   ngx_shm_zone_t* shm_zone = ngx_shared_memory_add(cf, &name, size, cmd->post);
   if (shm_zone == nullptr) return conf_error();
   if (shm_zone->data) {

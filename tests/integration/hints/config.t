@@ -31,7 +31,7 @@ EXT-P2P-SHA256
 p2p_hints_cache_zone hints;
 --- must_die
 --- error_log
-invalid zone "hints", expected name:size
+invalid zone "hints", expected name:size or name size
 nginx.conf:
 
 === TEST 4: a zone too small is refused
@@ -131,3 +131,30 @@ with open(s.html + "/m/index.m3u8", "a") as f:
     f.write("#EXTINF:2.0,\na.ts\n")
 r3 = s.get("/m/index.m3u8")
 assert len(hints_verify.hls_items(r3.text)) == 2, r3.text
+
+=== TEST 10: the cache zone also takes the two-argument spelling
+--- http_config
+p2p_hints_cache_zone hints 1m;
+--- config
+location / { root $TEST_NGINX_HTML_DIR; p2p_hints on; }
+--- files
+>>> html/b.m3u8
+#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXTINF:2.0,
+b.ts
+>>> html/b.ts random:10 mtime:-60
+--- request
+GET /b.m3u8
+--- response_body_like
+EXT-P2P-SHA256
+--- no_error_log
+[error]
+
+=== TEST 11: an empty zone name is refused
+--- http_config
+p2p_hints_cache_zone :1m;
+--- must_die
+--- error_log
+invalid zone name ""
+nginx.conf:

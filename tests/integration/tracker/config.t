@@ -251,3 +251,42 @@ GET /p2p/config?customer=c1&content=m&version=1.0.0
 "stun_servers":\["stun:c1.example:3478"\]
 "max_peers":40
 ^\{"p2p":true,"reason":"enabled"
+
+=== TEST 9: zones also take nginx's name:size spelling
+--- http_config
+p2p_tracker_zone swarms:1m;
+p2p_analytics_zone stats:256k;
+--- config
+location /p2p/tracker/ {
+    p2p_tracker swarms;
+    p2p_tracker_secret integration-secret-0123456789;
+}
+location /p2p/analytics/ { p2p_analytics stats; }
+--- request
+POST /p2p/tracker/init
+{"swarm":"s1","customer":"c1"}
+--- response_body_like
+^\{"peer_id":"[A-Za-z0-9_-]{22}","protocol":1,
+--- no_error_log
+[error]
+[warn]
+
+=== TEST 10: a zone without a size
+--- http_config
+p2p_tracker_zone swarms;
+--- config
+
+--- must_die
+--- error_log
+invalid zone "swarms", expected name:size or name size
+nginx.conf:
+
+=== TEST 11: a zone name with a colon in the two-argument spelling
+--- http_config
+p2p_analytics_zone stats:x 1m;
+--- config
+
+--- must_die
+--- error_log
+invalid zone name "stats:x"
+nginx.conf:
