@@ -1,14 +1,13 @@
 #include "tracker/swarm_registry.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "third_party/cmocka.hpp"
+#include "tracker/registry_testing.h"
 
 namespace {
 
@@ -17,26 +16,8 @@ using p2p::peer_view;
 using p2p::registry_status;
 using p2p::swarm_registry;
 
-struct block {
-  explicit block(size_t n) : size(n), data(static_cast<char*>(std::aligned_alloc(8, n))) {
-    std::memset(data, 0xa5, n);  // garbage, as a fresh shm zone may hold
-  }
-  ~block() { std::free(data); }
-  size_t size;
-  char* data;
-};
-
-peer_announcement peer(const std::string& id, const std::string& swarm) {
-  static std::deque<std::string> keep;  // string_views must outlive the call
-  keep.push_back(id);
-  keep.push_back(swarm);
-  peer_announcement a;
-  a.peer_id = keep[keep.size() - 2];
-  a.swarm_id = keep.back();
-  uint8_t ip[4] = {10, 0, 0, 1};
-  a.address = p2p::peer_address::from_v4(ip);
-  return a;
-}
+using p2p::testing::block;
+using p2p::testing::peer;
 
 swarm_registry make(block& b, uint32_t cap, int64_t ttl, int64_t min_evict_age) {
   swarm_registry r;

@@ -1,14 +1,13 @@
 #include "tracker/swarm_snapshots.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "third_party/cmocka.hpp"
+#include "tracker/registry_testing.h"
 
 namespace {
 
@@ -20,26 +19,12 @@ using p2p::registry_status;
 using p2p::swarm_registry;
 using p2p::swarm_snapshots;
 
-struct block {
-  explicit block(size_t n) : size(n), data(static_cast<char*>(std::aligned_alloc(8, n))) {}
-  ~block() { std::free(data); }
-  size_t size;
-  char* data;
-};
+using p2p::testing::block;
 
+// As p2p::testing::peer, with a Wi-Fi default and 1 Mbit/s upload.
 peer_announcement peer(const std::string& id, const std::string& swarm, uint8_t last_octet = 1,
                        uint32_t kbps = 1000, network_type net = network_type::wifi) {
-  static std::deque<std::string> keep;  // string_views must outlive the call
-  keep.push_back(id);
-  keep.push_back(swarm);
-  peer_announcement a;
-  a.peer_id = keep[keep.size() - 2];
-  a.swarm_id = keep.back();
-  uint8_t ip[4] = {10, 0, 0, last_octet};
-  a.address = p2p::peer_address::from_v4(ip);
-  a.upload_kbps = kbps;
-  a.network = net;
-  return a;
+  return p2p::testing::peer(id, swarm, last_octet, kbps, net);
 }
 
 swarm_registry make(block& b, uint32_t cap, int64_t ttl) {
