@@ -17,6 +17,7 @@ extern "C" {
 #include "module/access/country_rule.h"
 #include "module/access/keyed_hmac.h"
 #include "module/access/origin_allowlist.h"
+#include "module/ngx_p2p_conf.h"
 
 extern "C" {
 extern ngx_module_t ngx_http_p2p_access_module;
@@ -183,7 +184,7 @@ ngx_int_t init_process(ngx_cycle_t* cycle) noexcept {
   return NGX_ERROR;
 }
 
-std::string_view view(const ngx_str_t& s) { return {reinterpret_cast<const char*>(s.data), s.len}; }
+using p2p_conf::view;
 
 ngx_str_t copy_to_pool(ngx_pool_t* pool, std::string_view s) {
   ngx_str_t out{0, nullptr};

@@ -183,7 +183,7 @@ namespace {
 
 // Code
 
-std::string_view view(const ngx_str_t& s) { return {reinterpret_cast<const char*>(s.data), s.len}; }
+using p2p_conf::view;
 
 char* conf_error() { return static_cast<char*>(NGX_CONF_ERROR); }
 

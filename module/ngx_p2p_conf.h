@@ -1,6 +1,8 @@
-// Directive helpers shared by the p2p nginx modules (glue only; include after the
-// nginx headers).
+// Helpers shared by the p2p nginx modules' glue: directive arguments and nginx string
+// conversions.
 #pragma once
+
+#include <string_view>
 
 extern "C" {
 #include <ngx_config.h>
@@ -8,6 +10,10 @@ extern "C" {
 }
 
 namespace p2p_conf {
+
+inline std::string_view view(const ngx_str_t& s) {
+  return {reinterpret_cast<const char*>(s.data), s.len};
+}
 
 // The arguments of every p2p_*_zone directive, in either spelling nginx itself uses:
 // one argument "name:size" (as keys_zone= and limit_req_zone's zone=) or two, "name
