@@ -74,6 +74,16 @@ size_t utf8_sequence(std::string_view text, size_t at) {
   return length;
 }
 
+// Bytes that end a plain run inside a string literal: controls, '"', '\\' and every
+// non-ASCII byte (validated as UTF-8 one sequence at a time).
+struct string_stops {
+  bool stop[256];
+  constexpr string_stops() : stop() {
+    for (int c = 0; c < 256; ++c) stop[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  }
+};
+constexpr string_stops kStringStops;
+
 class scanner {
  public:
   scanner(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
@@ -98,11 +108,9 @@ class scanner {
     while (pos_ < text_.size()) {
       // Plain ASCII runs (most of an SDP) in one step.
       size_t run = pos_;
-      while (run < text_.size()) {
-        auto c = static_cast<unsigned char>(text_[run]);
-        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-        ++run;
-      }
+      const size_t size = text_.size();
+      const char* data = text_.data();
+      while (run < size && !kStringStops.stop[static_cast<unsigned char>(data[run])]) ++run;
       if (run > pos_) {
         if (decoded != nullptr) decoded->append(text_.substr(pos_, run - pos_));
         pos_ = run;
@@ -278,6 +286,8 @@ class scanner {
 
 bool json_object_text::parse(std::string_view text, int max_depth) {
   members_.clear();
+  // Reused objects keep their capacity; a fresh one starts with room for a typical message.
+  if (members_.capacity() < 16) members_.reserve(16);
   scanner in(text, max_depth);
   in.skip_space();
   if (!in.peek('{')) return false;
@@ -329,22 +339,30 @@ bool json_string_value(std::string_view raw, std::string* out) {
 
 std::vector<json_value_text> json_array_elements(std::string_view raw) {
   std::vector<json_value_text> out;
+  json_array_elements(raw, &out);
+  return out;
+}
+
+void json_array_elements(std::string_view raw, std::vector<json_value_text>* out) {
+  out->clear();
   scanner in(raw, 1 << 20);
-  if (!in.peek('[')) return out;
+  if (!in.peek('[')) return;
   in.advance();
   in.skip_space();
-  if (in.peek(']')) return out;
+  if (in.peek(']')) return;
   for (;;) {
     size_t start = in.position();
     json_kind kind;
-    if (!in.value(&kind, 0)) return {};
-    out.push_back(json_value_text{kind, in.slice(start)});
+    if (!in.value(&kind, 0)) {
+      out->clear();
+      return;
+    }
+    out->push_back(json_value_text{kind, in.slice(start)});
     in.skip_space();
     if (!in.peek(',')) break;
     in.advance();
     in.skip_space();
   }
-  return out;
 }
 
 void json_append_string(std::string* out, std::string_view utf8) {

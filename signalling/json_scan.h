@@ -46,6 +46,8 @@ bool json_string_value(std::string_view raw, std::string* out);
 
 // The elements of a validated array value (`raw` with its brackets).
 std::vector<json_value_text> json_array_elements(std::string_view raw);
+// The same into `out` (cleared first), so a caller can reuse its capacity.
+void json_array_elements(std::string_view raw, std::vector<json_value_text>* out);
 
 // Appends `utf8` as a JSON string literal (quotes, escapes for `"`, `\` and controls).
 void json_append_string(std::string* out, std::string_view utf8);

@@ -64,6 +64,12 @@ bool origin_matches(std::string_view origin, std::string_view pattern) {
 
 constexpr size_t kMaxSessionChars = 64;
 constexpr size_t kMaxReasonChars = 256;
+// Frame buffer recycling: at most this many spare buffers and queue nodes, holding at most
+// this many bytes together (beyond that a sent frame's buffer is freed).
+constexpr size_t kMaxSpareFrames = 1024;
+constexpr size_t kMaxSpareBytes = size_t{1} << 20;
+// Room a fresh frame buffer starts with: most frames fit without growing.
+constexpr size_t kFrameReserve = 512;
 
 }  // namespace
 
@@ -196,6 +202,19 @@ bool signalling_core::origin_allowed(std::string_view origin) const {
   return false;
 }
 
+std::string signalling_core::new_frame() {
+  std::string frame;
+  if (!spare_buffers_.empty()) {
+    frame = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+    spare_bytes_ -= frame.capacity();
+  } else {
+    frame.reserve(kFrameReserve);
+  }
+  frame.assign(settings_.frame_headroom, '\0');
+  return frame;
+}
+
 bool signalling_core::enqueue(connection_id id, connection& c, std::string frame) {
   if (c.closing) return false;
   if (c.outbox.size() + 1 > settings_.limits.max_queue_messages ||
@@ -209,7 +228,12 @@ bool signalling_core::enqueue(connection_id id, connection& c, std::string frame
   bool was_empty = c.outbox.empty();
   c.outbox_bytes += frame.size();
   queued_bytes_ += frame.size();
-  c.outbox.push_back(std::move(frame));
+  if (spare_nodes_.empty()) {
+    c.outbox.push_back(std::move(frame));
+  } else {
+    c.outbox.splice(c.outbox.end(), spare_nodes_, spare_nodes_.begin());
+    c.outbox.back() = std::move(frame);
+  }
   if (was_empty) sink_->wants_write(id);
   return true;
 }
@@ -476,7 +500,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     return;
   }
   // type, then the sender from the ticket, then the validated fields verbatim.
-  std::string frame(settings_.frame_headroom, '\0');
+  std::string frame = new_frame();
   frame.reserve(settings_.frame_headroom + text.size() + 80);
   frame += "{\"type\":";
   frame += type->raw;
@@ -515,15 +539,57 @@ void signalling_core::wt_failure(connection_id id, connection& c, const std::str
 
 namespace {
 
+// The JSON text of a binary id, given the literal it came in (validated by
+// binary_id_member): the literal itself when it has no escapes, since re-encoding its bytes
+// would give the same text; otherwise the canonical form.
+void append_binary_literal(std::string* out, std::string_view raw, const std::string& bytes) {
+  if (raw.find('\\') == std::string_view::npos) {
+    out->append(raw);
+  } else {
+    json_append_string(out, binary_to_utf8(bytes));
+  }
+}
+
 // A WebTorrent binary id member: a JSON string of exactly 20 characters U+0000..U+00FF.
+// `utf8` is scratch.
+bool binary_id_member(const json_value_text* value, std::string* out, std::string* utf8) {
+  if (value == nullptr || value->kind != json_kind::string) return false;
+  std::string_view raw = value->raw;
+  // The common case, 20 printable ASCII characters: the bytes are the text.
+  if (raw.size() == 22) {
+    bool plain = true;
+    for (size_t i = 1; i < 21; ++i) {
+      auto byte = static_cast<unsigned char>(raw[i]);
+      if (byte < 0x20 || byte == '\\' || byte >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      out->assign(raw.data() + 1, 20);
+      return true;
+    }
+  }
+  return json_string_value(raw, utf8) && binary_from_utf8(*utf8, out) && out->size() == 20;
+}
+
 bool binary_id_member(const json_value_text* value, std::string* out) {
   std::string utf8;
-  return value != nullptr && value->kind == json_kind::string &&
-         json_string_value(value->raw, &utf8) && binary_from_utf8(utf8, out) && out->size() == 20;
+  return binary_id_member(value, out, &utf8);
 }
 
 void append_binary(std::string* out, const std::string& bytes) {
   json_append_string(out, binary_to_utf8(bytes));
+}
+
+void append_decimal(std::string* out, uint64_t value) {
+  char digits[20];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n > 0) out->push_back(digits[--n]);
 }
 
 // JavaScript truthiness, as bittorrent-tracker tests `params.answer`.
@@ -546,7 +612,8 @@ bool truthy(const json_value_text* value) {
 
 void signalling_core::handle_webtorrent(connection_id id, connection& c, std::string_view text,
                                         int64_t now_ms) {
-  json_object_text message;
+  wt_scratch& scratch = wt_scratch_;
+  json_object_text& message = scratch.message;
   if (!message.parse(text)) {
     wt_failure(id, c, "invalid JSON", nullptr);
     return;
@@ -610,18 +677,20 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   }
 
   ++wt_announces_;
-  std::string info_hash;
-  std::string peer_id;
-  std::string to_peer_id;
-  if (!binary_id_member(message.get("info_hash"), &info_hash)) {
+  std::string& info_hash = scratch.info_hash;
+  std::string& peer_id = scratch.peer_id;
+  std::string& to_peer_id = scratch.to_peer_id;
+  const json_value_text* info_hash_value = message.get("info_hash");
+  const json_value_text* peer_id_value = message.get("peer_id");
+  if (!binary_id_member(info_hash_value, &info_hash, &scratch.utf8)) {
     return wt_failure(id, c, "invalid info_hash", nullptr);
   }
-  if (!binary_id_member(message.get("peer_id"), &peer_id)) {
+  if (!binary_id_member(peer_id_value, &peer_id, &scratch.utf8)) {
     return wt_failure(id, c, "invalid peer_id", nullptr);
   }
   const json_value_text* answer = message.get("answer");
   const bool has_answer = truthy(answer);
-  if (has_answer && !binary_id_member(message.get("to_peer_id"), &to_peer_id)) {
+  if (has_answer && !binary_id_member(message.get("to_peer_id"), &to_peer_id, &scratch.utf8)) {
     return wt_failure(id, c, "invalid `to_peer_id` (required with `answer`)", nullptr);
   }
   const json_value_text* left = message.get("left");
@@ -700,25 +769,33 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   }
 
   // The two ids as JSON text, shared by every frame below.
-  std::string peer_id_json;
-  append_binary(&peer_id_json, peer_id);
-  std::string info_hash_json;
-  append_binary(&info_hash_json, info_hash);
+  std::string& peer_id_json = scratch.peer_id_json;
+  peer_id_json.clear();
+  append_binary_literal(&peer_id_json, peer_id_value->raw, peer_id);
+  std::string& info_hash_json = scratch.info_hash_json;
+  info_hash_json.clear();
+  append_binary_literal(&info_hash_json, info_hash_value->raw, info_hash);
 
   if (!has_answer) {
     uint64_t complete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.complete;
     uint64_t incomplete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.incomplete;
-    std::string frame(headroom, '\0');
-    frame += "{\"complete\":" + std::to_string(complete) +
-             ",\"incomplete\":" + std::to_string(incomplete) +
-             ",\"action\":\"announce\",\"info_hash\":" + info_hash_json +
-             ",\"interval\":" + std::to_string(interval) + '}';
+    std::string frame = new_frame();
+    frame += "{\"complete\":";
+    append_decimal(&frame, complete);
+    frame += ",\"incomplete\":";
+    append_decimal(&frame, incomplete);
+    frame += ",\"action\":\"announce\",\"info_hash\":";
+    frame += info_hash_json;
+    frame += ",\"interval\":";
+    append_decimal(&frame, static_cast<uint64_t>(interval));
+    frame += '}';
     if (!enqueue(id, c, std::move(frame))) return;
   }
 
   const json_value_text* offers = message.get("offers");
   if (offers != nullptr && offers->kind == json_kind::array && swarm_it != wt_swarms_.end()) {
-    std::vector<json_value_text> offer_list = json_array_elements(offers->raw);
+    std::vector<json_value_text>& offer_list = scratch.offers;
+    json_array_elements(offers->raw, &offer_list);
     size_t numwant = std::min(offer_list.size(), settings_.limits.max_offers);
     const json_value_text* numwant_value = message.get("numwant");
     long long asked = 0;
@@ -727,7 +804,8 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       numwant = std::min(numwant, static_cast<size_t>(asked));
     }
     // Copy the targets first: enqueue may close a slow reader and reshape the swarm.
-    std::vector<connection_id> targets;
+    std::vector<connection_id>& targets = scratch.targets;
+    targets.clear();
     const auto& peers = swarm_it->second.peers;
     if (numwant > 0 && !peers.empty()) {
       size_t start = std::uniform_int_distribution<size_t>(0, peers.size() - 1)(rng_);
@@ -737,7 +815,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         targets.push_back(peer.owner);
       }
     }
-    json_object_text offer;
+    json_object_text& offer = scratch.offer;
     for (size_t i = 0; i < targets.size(); ++i) {
       connection* target = find(targets[i]);
       if (target == nullptr || target->closing || offer_list[i].kind != json_kind::object ||
@@ -748,8 +826,8 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         count_reject(reject_reason::server_busy);
         break;
       }
-      std::string frame(headroom, '\0');
-      frame.reserve(headroom + text.size() + 128);
+      std::string frame = new_frame();
+      frame.reserve(headroom + offer_list[i].raw.size() + 128);
       frame += "{\"action\":\"announce\"";
       if (const json_value_text* body = offer.get("offer")) {
         frame += ",\"offer\":";
@@ -776,7 +854,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     connection_id target_id = swarm_it->second.peers[to->second].owner;
     connection* target = find(target_id);
     if (target == nullptr || target->closing) return;
-    std::string frame(headroom, '\0');
+    std::string frame = new_frame();
     frame.reserve(headroom + text.size() + 128);
     frame += "{\"action\":\"announce\",\"answer\":";
     frame += answer->raw;
@@ -784,7 +862,11 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       frame += ",\"offer_id\":";
       frame += offer_id->raw;
     }
-    frame += ",\"peer_id\":" + peer_id_json + ",\"info_hash\":" + info_hash_json + '}';
+    frame += ",\"peer_id\":";
+    frame += peer_id_json;
+    frame += ",\"info_hash\":";
+    frame += info_hash_json;
+    frame += '}';
     if (enqueue(target_id, *target, std::move(frame))) ++messages_relayed_[1];
   }
 }
@@ -860,9 +942,20 @@ const std::string* signalling_core::next_frame(connection_id id) const {
 void signalling_core::pop_frame(connection_id id) {
   connection* c = find(id);
   if (c == nullptr || c->outbox.empty()) return;
-  c->outbox_bytes -= c->outbox.front().size();
-  queued_bytes_ -= c->outbox.front().size();
-  c->outbox.pop_front();
+  std::string& frame = c->outbox.front();
+  c->outbox_bytes -= frame.size();
+  queued_bytes_ -= frame.size();
+  if (spare_buffers_.size() < kMaxSpareFrames &&
+      spare_bytes_ + frame.capacity() <= kMaxSpareBytes) {
+    spare_bytes_ += frame.capacity();
+    spare_buffers_.push_back(std::move(frame));
+  }
+  frame = std::string();  // a moved-from node holds no buffer
+  if (spare_nodes_.size() < kMaxSpareFrames) {
+    spare_nodes_.splice(spare_nodes_.end(), c->outbox, c->outbox.begin());
+  } else {
+    c->outbox.pop_front();
+  }
 }
 
 std::string signalling_core::metrics_text() const {

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "signalling/json_scan.h"
+
 namespace p2p {
 
 using connection_id = uint64_t;
@@ -189,6 +191,8 @@ class signalling_core {
   // Whether `extra` more bytes would pass the memory limit.
   bool over_memory(size_t extra = 0) const;
 
+  // An empty frame (frame_headroom zero bytes), on a recycled buffer when one is spare.
+  std::string new_frame();
   // Queue a frame; false (and the target is closed as a slow reader) if it does not fit.
   bool enqueue(connection_id id, connection& c, std::string frame);
   void refuse(connection_id id, connection& c, reject_reason reason, close_code code);
@@ -216,6 +220,23 @@ class signalling_core {
   // swarm_id -> (peer_id -> connection)
   std::unordered_map<std::string, std::unordered_map<std::string, connection_id>> native_swarms_;
   std::unordered_map<std::string, wt_swarm> wt_swarms_;  // key: raw 20-byte info_hash
+  // Sent frames' buffers and queue nodes, reused by the next frames (bounded pools).
+  std::vector<std::string> spare_buffers_;
+  std::list<std::string> spare_nodes_;
+  size_t spare_bytes_ = 0;  // capacity held in spare_buffers_
+  // Per-message scratch for handle_webtorrent (not reentrant), reused for its capacity.
+  struct wt_scratch {
+    json_object_text message;
+    json_object_text offer;
+    std::vector<json_value_text> offers;
+    std::vector<connection_id> targets;
+    std::string utf8;
+    std::string info_hash;
+    std::string peer_id;
+    std::string to_peer_id;
+    std::string info_hash_json;
+    std::string peer_id_json;
+  } wt_scratch_;
   size_t wt_peer_count_ = 0;
   size_t native_peer_count_ = 0;
   size_t queued_bytes_ = 0;

@@ -467,6 +467,38 @@ void webtorrent_fan_out_and_answer(void**) {
   assert_string_equal(field(at_1[0], "offer_id").c_str(), field(offer_frame, "offer_id").c_str());
 }
 
+// Ids are relayed in one canonical JSON form whatever escapes the sender used, and plain
+// ASCII ids as they came.
+void webtorrent_ids_relayed_canonical(void**) {
+  recording_sink sink;
+  p2p::signalling_core core(test_settings(), &sink, 7);
+  const std::string hash = R"("hhhhhhhhhhhhhhhhhhhh")";
+  const std::string plain = R"("pppppppppppppppppppp")";
+  // 'a' x 18, '/', 0xE9: escaped three ways.
+  const std::string escaped = R"("\u0061aaaaaaaaaaaaaaaaa\/\u00e9")";
+  core.open_webtorrent(1, "10.0.0.1", "", kNowMs);
+  core.open_webtorrent(2, "10.0.0.2", "", kNowMs);
+  send(core, 1, R"({"action":"announce","info_hash":)" + hash + R"(,"peer_id":)" + plain + "}");
+  auto reply = take(core, 1);
+  assert_int_equal(reply.size(), 1);
+  assert_true(reply[0].find(R"("info_hash":"hhhhhhhhhhhhhhhhhhhh")") != std::string::npos);
+  send(core, 2,
+       R"({"action":"announce","info_hash":)" + hash + R"(,"peer_id":)" + escaped +
+           R"(,"numwant":1,"offers":[{"offer_id":"o","offer":{"type":"offer","sdp":"x"}}]})");
+  assert_int_equal(take(core, 2).size(), 1);
+  auto offer = take(core, 1);
+  assert_int_equal(offer.size(), 1);
+  assert_true(offer[0].find("\"peer_id\":\"aaaaaaaaaaaaaaaaaa/\xC3\xA9\"") != std::string::npos);
+  send(core, 1,
+       R"({"action":"announce","info_hash":)" + hash + R"(,"peer_id":)" + plain +
+           R"(,"to_peer_id":)" + escaped + R"(,"offer_id":"o","answer":{"type":"answer"}})");
+  auto answer = take(core, 2);
+  assert_int_equal(answer.size(), 1);
+  assert_string_equal(
+      answer[0].c_str(),
+      R"({"action":"announce","answer":{"type":"answer"},"offer_id":"o","peer_id":"pppppppppppppppppppp","info_hash":"hhhhhhhhhhhhhhhhhhhh"})");
+}
+
 void webtorrent_expiry_close_and_scrape(void**) {
   recording_sink sink;
   p2p::signalling_settings settings = test_settings();
@@ -584,6 +616,7 @@ int main() {
       cmocka_unit_test(idle_connections_closed),
       cmocka_unit_test(drain_closes_everyone),
       cmocka_unit_test(webtorrent_fan_out_and_answer),
+      cmocka_unit_test(webtorrent_ids_relayed_canonical),
       cmocka_unit_test(webtorrent_expiry_close_and_scrape),
       cmocka_unit_test(webtorrent_failures),
       cmocka_unit_test(webtorrent_origins),
