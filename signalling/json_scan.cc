@@ -1,6 +1,7 @@
 #include "signalling/json_scan.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace p2p {
 
@@ -86,7 +87,10 @@ constexpr string_stops kStringStops;
 
 class scanner {
  public:
-  scanner(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
+  // `validated`: the text is known to be valid JSON (a piece of an already parsed
+  // document), so string values are skipped to their closing quote without checking them.
+  scanner(std::string_view text, int max_depth, bool validated = false)
+      : text_(text), max_depth_(max_depth), validated_(validated) {}
 
   void skip_space() {
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
@@ -105,6 +109,7 @@ class scanner {
   bool string(std::string* decoded) {
     if (!peek('"')) return false;
     ++pos_;
+    if (validated_ && decoded == nullptr) return skip_validated_string();
     while (pos_ < text_.size()) {
       // Plain ASCII runs (most of an SDP) in one step.
       size_t run = pos_;
@@ -184,6 +189,22 @@ class scanner {
       if (length == 0) return false;
       if (decoded != nullptr) decoded->append(text_.substr(pos_, length));
       pos_ += length;
+    }
+    return false;
+  }
+
+  // The rest of a string known to be valid: up to the first quote not escaped.
+  bool skip_validated_string() {
+    const size_t start = pos_;
+    const char* data = text_.data();
+    while (pos_ < text_.size()) {
+      const void* quote = std::memchr(data + pos_, '"', text_.size() - pos_);
+      if (quote == nullptr) return false;
+      size_t at = static_cast<size_t>(static_cast<const char*>(quote) - data);
+      size_t backslashes = 0;
+      while (at - backslashes > start && data[at - backslashes - 1] == '\\') ++backslashes;
+      pos_ = at + 1;
+      if (backslashes % 2 == 0) return true;
     }
     return false;
   }
@@ -279,16 +300,25 @@ class scanner {
  private:
   std::string_view text_;
   int max_depth_;
+  bool validated_;
   size_t pos_ = 0;
 };
 
 }  // namespace
 
 bool json_object_text::parse(std::string_view text, int max_depth) {
+  return parse_text(text, max_depth, false);
+}
+
+bool json_object_text::parse_validated(std::string_view text) {
+  return parse_text(text, 1 << 20, true);
+}
+
+bool json_object_text::parse_text(std::string_view text, int max_depth, bool validated) {
   members_.clear();
   // Reused objects keep their capacity; a fresh one starts with room for a typical message.
   if (members_.capacity() < 16) members_.reserve(16);
-  scanner in(text, max_depth);
+  scanner in(text, max_depth, validated);
   in.skip_space();
   if (!in.peek('{')) return false;
   in.advance();
@@ -326,7 +356,10 @@ bool json_object_text::parse(std::string_view text, int max_depth) {
 
 const json_value_text* json_object_text::get(std::string_view key) const {
   for (const auto& m : members_) {
-    if (m.key == key) return &m.value;
+    // Lengths first: most keys differ in length, and a memcmp call per key adds up.
+    if (m.key.size() == key.size() && std::memcmp(m.key.data(), key.data(), key.size()) == 0) {
+      return &m.value;
+    }
   }
   return nullptr;
 }
@@ -345,7 +378,7 @@ std::vector<json_value_text> json_array_elements(std::string_view raw) {
 
 void json_array_elements(std::string_view raw, std::vector<json_value_text>* out) {
   out->clear();
-  scanner in(raw, 1 << 20);
+  scanner in(raw, 1 << 20, true);
   if (!in.peek('[')) return;
   in.advance();
   in.skip_space();

@@ -25,6 +25,9 @@ class json_object_text {
   // False if `text` is not exactly one valid JSON object (whitespace around allowed), if it
   // nests deeper than `max_depth`, or if a top-level key repeats.
   bool parse(std::string_view text, int max_depth = 32);
+  // The same for text already validated as part of a parsed document (a value from
+  // json_value_text or json_array_elements): only the structure is read again.
+  bool parse_validated(std::string_view text);
 
   const json_value_text* get(std::string_view key) const;
   size_t size() const { return members_.size(); }
@@ -33,6 +36,8 @@ class json_object_text {
   const json_value_text& value(size_t i) const { return members_[i].value; }
 
  private:
+  bool parse_text(std::string_view text, int max_depth, bool validated);
+
   struct member {
     std::string key;
     json_value_text value;

@@ -23,6 +23,25 @@ void valid_objects(void**) {
   assert_true(value == "\xF0\x9F\x98\x80");
 }
 
+// Pieces of a parsed document read again: strings end at the first unescaped quote.
+void validated_pieces(void**) {
+  p2p::json_object_text o;
+  const std::string text =
+      R"({"list":[{"a":"x\"y\\","b":"\\\"","c":["]",{"d":"}"}]},"q\"","",[]],"z":1})";
+  assert_true(o.parse(text));
+  auto elements = p2p::json_array_elements(o.get("list")->raw);
+  assert_int_equal(elements.size(), 4);
+  assert_true(elements[1].raw == R"("q\"")");
+  assert_true(elements[2].raw == R"("")");
+  p2p::json_object_text inner;
+  assert_true(inner.parse_validated(elements[0].raw));
+  assert_int_equal(inner.size(), 3);
+  assert_true(inner.get("a")->raw == R"("x\"y\\")");
+  assert_true(inner.get("b")->raw == R"("\\\"")");
+  assert_true(inner.get("c")->raw == R"(["]",{"d":"}"}])");
+  assert_null(inner.get("d"));
+}
+
 void invalid_texts(void**) {
   const char* bad[] = {
       "",
@@ -79,6 +98,7 @@ void writing_and_numbers(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(valid_objects),
+      cmocka_unit_test(validated_pieces),
       cmocka_unit_test(invalid_texts),
       cmocka_unit_test(writing_and_numbers),
   };

@@ -819,7 +819,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     for (size_t i = 0; i < targets.size(); ++i) {
       connection* target = find(targets[i]);
       if (target == nullptr || target->closing || offer_list[i].kind != json_kind::object ||
-          !offer.parse(offer_list[i].raw)) {
+          !offer.parse_validated(offer_list[i].raw)) {
         continue;
       }
       if (over_memory(text.size())) {
@@ -941,9 +941,29 @@ const std::string* signalling_core::next_frame(connection_id id) const {
 
 void signalling_core::pop_frame(connection_id id) {
   connection* c = find(id);
-  if (c == nullptr || c->outbox.empty()) return;
-  std::string& frame = c->outbox.front();
-  c->outbox_bytes -= frame.size();
+  if (c != nullptr && !c->outbox.empty()) pop_front_frame(*c);
+}
+
+bool signalling_core::drain_frames(connection_id id, size_t max_bytes, frame_writer write,
+                                   void* context) {
+  connection* c = find(id);
+  if (c == nullptr) return false;
+  const size_t headroom = settings_.frame_headroom;
+  size_t handed = 0;
+  while (!c->outbox.empty()) {
+    const std::string& frame = c->outbox.front();
+    size_t length = frame.size() - headroom;
+    if (handed > 0 && handed + length > max_bytes) return true;
+    write(std::string_view(frame).substr(headroom), context);
+    handed += length;
+    pop_front_frame(*c);
+  }
+  return false;
+}
+
+void signalling_core::pop_front_frame(connection& c) {
+  std::string& frame = c.outbox.front();
+  c.outbox_bytes -= frame.size();
   queued_bytes_ -= frame.size();
   if (spare_buffers_.size() < kMaxSpareFrames &&
       spare_bytes_ + frame.capacity() <= kMaxSpareBytes) {
@@ -952,9 +972,9 @@ void signalling_core::pop_frame(connection_id id) {
   }
   frame = std::string();  // a moved-from node holds no buffer
   if (spare_nodes_.size() < kMaxSpareFrames) {
-    spare_nodes_.splice(spare_nodes_.end(), c->outbox, c->outbox.begin());
+    spare_nodes_.splice(spare_nodes_.end(), c.outbox, c.outbox.begin());
   } else {
-    c->outbox.pop_front();
+    c.outbox.pop_front();
   }
 }
 

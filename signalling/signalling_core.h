@@ -139,6 +139,11 @@ class signalling_core {
   // The frame at the head of a connection's queue (with headroom), or nullptr.
   const std::string* next_frame(connection_id id) const;
   void pop_frame(connection_id id);
+  // Hands queued frames (without headroom) oldest first to `write`, removing each, until
+  // the queue is empty or the next frame would take the bytes handed over past `max_bytes`
+  // (the first one is always handed over). True if frames remain.
+  using frame_writer = void (*)(std::string_view frame, void* context);
+  bool drain_frames(connection_id id, size_t max_bytes, frame_writer write, void* context);
 
   size_t connection_count() const { return connections_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
@@ -195,6 +200,7 @@ class signalling_core {
   std::string new_frame();
   // Queue a frame; false (and the target is closed as a slow reader) if it does not fit.
   bool enqueue(connection_id id, connection& c, std::string frame);
+  void pop_front_frame(connection& c);
   void refuse(connection_id id, connection& c, reject_reason reason, close_code code);
   void leave_routing(connection_id id, connection& c);
   void count_reject(reject_reason reason) { ++rejects_[static_cast<size_t>(reason)]; }

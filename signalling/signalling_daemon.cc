@@ -163,38 +163,39 @@ int send_close(lws* wsi, session* pss, p2p::close_code code) {
 
 // Frames the connection's queue into one batch and writes it (lws keeps what the socket
 // does not take and asks for POLLOUT itself). -1: the connection is to be closed.
+// RFC 6455 server frame: FIN + text opcode, unmasked, 7/16/64-bit length, then the text.
+void append_ws_frame(std::string_view text, void* context) {
+  std::string& batch = *static_cast<std::string*>(context);
+  size_t length = text.size();
+  batch.push_back(static_cast<char>(0x81));
+  if (length < 126) {
+    batch.push_back(static_cast<char>(length));
+  } else if (length < 65536) {
+    batch.push_back(static_cast<char>(126));
+    batch.push_back(static_cast<char>(length >> 8));
+    batch.push_back(static_cast<char>(length & 0xff));
+  } else {
+    batch.push_back(static_cast<char>(127));
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      batch.push_back(static_cast<char>((static_cast<uint64_t>(length) >> shift) & 0xff));
+    }
+  }
+  batch.append(text);
+}
+
 int write_queued(lws* wsi, session* pss) {
   daemon_state& s = *g_state;
-  const size_t headroom = s.core->settings().frame_headroom;
-  // RFC 6455 server frames: FIN + text opcode, unmasked, 7/16/64-bit length.
   std::string& batch = s.write_batch;
   batch.assign(LWS_PRE, '\0');
-  while (const std::string* frame = s.core->next_frame(pss->id)) {
-    size_t length = frame->size() - headroom;
-    if (batch.size() > LWS_PRE && batch.size() + length + 10 > LWS_PRE + kBatchBytes) break;
-    batch.push_back(static_cast<char>(0x81));
-    if (length < 126) {
-      batch.push_back(static_cast<char>(length));
-    } else if (length < 65536) {
-      batch.push_back(static_cast<char>(126));
-      batch.push_back(static_cast<char>(length >> 8));
-      batch.push_back(static_cast<char>(length & 0xff));
-    } else {
-      batch.push_back(static_cast<char>(127));
-      for (int shift = 56; shift >= 0; shift -= 8) {
-        batch.push_back(static_cast<char>((static_cast<uint64_t>(length) >> shift) & 0xff));
-      }
-    }
-    batch.append(*frame, headroom, length);
-    s.core->pop_frame(pss->id);
-  }
+  // Headers take up to 10 bytes a frame: leave room for them under kBatchBytes.
+  bool more = s.core->drain_frames(pss->id, kBatchBytes - kBatchBytes / 8, append_ws_frame, &batch);
   size_t total = batch.size() - LWS_PRE;
   if (total > 0) {
     auto* data = reinterpret_cast<unsigned char*>(batch.data()) + LWS_PRE;
     // Raw: the bytes are already WebSocket frames; lws keeps what the socket did not take.
     if (lws_write(wsi, data, total, LWS_WRITE_RAW) < static_cast<int>(total)) return -1;
   }
-  if (s.core->next_frame(pss->id) != nullptr) {
+  if (more) {
     lws_callback_on_writable(wsi);
     return 0;
   }
