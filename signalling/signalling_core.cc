@@ -11,6 +11,8 @@
 
 namespace p2p {
 
+using std::string_view_literals::operator""sv;
+
 namespace {
 
 struct reason_text {
@@ -408,7 +410,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     return value.kind == json_kind::string && json_string_value(value.raw, &scratch) &&
            scratch.size() <= max_bytes;
   };
-  if (kind == "ping") {
+  if (kind == "ping"sv) {
     const json_value_text* ping_id = message.get("id");
     long long ignored;
     if (message.size() > (ping_id != nullptr ? 2u : 1u) ||
@@ -428,9 +430,9 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     enqueue(id, c, std::move(frame));
     return;
   }
-  const bool sdp_message = kind == "offer" || kind == "answer";
-  const bool candidate = kind == "candidate";
-  const bool bye = kind == "bye";
+  const bool sdp_message = kind == "offer"sv || kind == "answer"sv;
+  const bool candidate = kind == "candidate"sv;
+  const bool bye = kind == "bye"sv;
   if (!sdp_message && !candidate && !bye) {
     native_error(id, c, reject_reason::bad_message, "unknown 'type'", {});
     return;
@@ -448,20 +450,20 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
     const json_value_text& value = message.value(i);
     bool ok;
     long long number = 0;
-    if (field == "type" || field == "to") {
+    if (field == "type"sv || field == "to"sv) {
       ok = true;
-    } else if (field == "session") {
+    } else if (field == "session"sv) {
       ok = short_string(value, kMaxSessionChars);
-    } else if (field == "sdp") {
+    } else if (field == "sdp"sv) {
       ok = sdp_message && value.kind == json_kind::string;
-    } else if (field == "candidate") {
+    } else if (field == "candidate"sv) {
       ok = candidate && value.kind == json_kind::string;
-    } else if (field == "sdp_mid") {
+    } else if (field == "sdp_mid"sv) {
       ok = candidate && short_string(value, kMaxSessionChars);
-    } else if (field == "sdp_mline_index") {
+    } else if (field == "sdp_mline_index"sv) {
       ok = candidate && value.kind == json_kind::number &&
            json_number_to_count(value.raw, &number) && number <= 65535;
-    } else if (field == "reason") {
+    } else if (field == "reason"sv) {
       ok = bye && short_string(value, kMaxReasonChars);
     } else {
       ok = false;
@@ -508,7 +510,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   json_append_string(&frame, c.peer_id);
   for (size_t i = 0; i < message.size(); ++i) {
     const std::string& field = message.key(i);
-    if (field == "type" || field == "to") continue;
+    if (field == "type"sv || field == "to"sv) continue;
     frame += ',';
     json_append_string(&frame, field);
     frame += ':';
@@ -626,7 +628,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   const int interval = settings_.webtorrent_interval_seconds;
   const size_t headroom = settings_.frame_headroom;
 
-  if (action_name == "scrape") {
+  if (action_name == "scrape"sv) {
     ++wt_scrapes_;
     const json_value_text* hashes = message.get("info_hash");
     std::vector<std::string> wanted;
@@ -669,7 +671,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     enqueue(id, c, std::move(frame));
     return;
   }
-  if (action_name != "announce") {
+  if (action_name != "announce"sv) {
     std::string what =
         action != nullptr && action->kind == json_kind::string ? action_name : "undefined";
     wt_failure(id, c, "invalid action in WS request: " + what, nullptr);
@@ -702,9 +704,9 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   if (event_value != nullptr && event_value->kind == json_kind::string) {
     json_string_value(event_value->raw, &event);
   }
-  if (event.empty() || event == "empty") event = "update";
-  if (event != "started" && event != "stopped" && event != "completed" && event != "update" &&
-      event != "paused") {
+  if (event.empty() || event == "empty"sv) event = "update";
+  if (event != "started"sv && event != "stopped"sv && event != "completed"sv &&
+      event != "update"sv && event != "paused"sv) {
     return wt_failure(id, c, "invalid event", &info_hash);
   }
 
@@ -725,7 +727,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     }
   }
 
-  if (event == "stopped") {
+  if (event == "stopped"sv) {
     if (swarm_it != wt_swarms_.end() && swarm_it->second.index.count(peer_id) != 0) {
       wt_remove_peer(info_hash, peer_id);
       auto& list = c.memberships;
@@ -753,17 +755,17 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       } else {
         ++swarm.incomplete;
       }
-      if (event == "completed") ++swarm.downloaded;
+      if (event == "completed"sv) ++swarm.downloaded;
       ++wt_peer_count_;
       c.memberships.push_back(wt_membership{info_hash, peer_id});
     } else {
       wt_peer& peer = swarm.peers[existing->second];
       peer.last_announce_ms = now_ms;
-      if (!peer.complete && (seeder || event == "completed")) {
+      if (!peer.complete && (seeder || event == "completed"sv)) {
         peer.complete = true;
         ++swarm.complete;
         --swarm.incomplete;
-        if (event == "completed") ++swarm.downloaded;
+        if (event == "completed"sv) ++swarm.downloaded;
       }
     }
   }
