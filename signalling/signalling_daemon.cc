@@ -1,6 +1,7 @@
 // p2p-signalling: the libwebsockets glue around signalling_core. One protocol callback
-// (after lws' minimal-ws-server-ring): per-session struct, frames written only on
-// LWS_CALLBACK_SERVER_WRITEABLE from the core's bounded per-connection queue.
+// (after lws' minimal-ws-server-ring): per-session struct; the core's bounded
+// per-connection queues are written once per loop pass, after its events (flush_dirty),
+// and on LWS_CALLBACK_SERVER_WRITEABLE when the socket was full or a ping goes first.
 #include <ev.h>
 #include <libwebsockets.h>
 #include <sys/socket.h>
@@ -25,8 +26,8 @@ constexpr char kMetricsPath[] = "/metrics";
 // pieces the core reassembles up to max_message_bytes.
 constexpr size_t kRxBufferSize = 1024;
 constexpr size_t kTxPacketSize = size_t{64} * 1024;
-// Queued frames are framed here and sent together, up to this many bytes per WRITEABLE
-// callback: one send(2) instead of one per frame (loopback TCP costs per call).
+// Queued frames are framed here and sent together, up to this many bytes per write:
+// one send(2) instead of one per frame (loopback TCP costs per call).
 constexpr size_t kBatchBytes = size_t{64} * 1024;
 // Seconds a closing connection gets to take its last frame before it is dropped.
 constexpr int kCloseFlushSeconds = 3;
@@ -94,7 +95,7 @@ struct daemon_state {
   lws_transport transport;
   p2p::signalling_core* core = nullptr;
   p2p::connection_id next_id = 1;
-  std::string write_batch;  // reused by every WRITEABLE callback
+  std::string write_batch;  // reused by every write
   lws_sorted_usec_list_t tick_timer;
   lws_context* context = nullptr;
 };
@@ -168,8 +169,6 @@ int send_close(lws* wsi, session* pss, p2p::close_code code) {
   return 0;
 }
 
-// Frames the connection's queue into one batch and writes it (lws keeps what the socket
-// does not take and asks for POLLOUT itself). -1: the connection is to be closed.
 // RFC 6455 server frame: FIN + text opcode, unmasked, 7/16/64-bit length, then the text.
 void append_ws_frame(std::string_view text, void* context) {
   std::string& batch = *static_cast<std::string*>(context);
@@ -190,6 +189,8 @@ void append_ws_frame(std::string_view text, void* context) {
   batch.append(text);
 }
 
+// Frames the connection's queue into one batch and writes it (lws keeps what the socket
+// does not take and asks for POLLOUT itself). -1: the connection is to be closed.
 int write_queued(lws* wsi, session* pss) {
   daemon_state& s = *g_state;
   std::string& batch = s.write_batch;
