@@ -609,7 +609,7 @@ size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, pee
   size_t listed = 0;
   for (uint32_t i = swarms()[at.swarm].head; i != kNil && listed < max; i = l[i].next) {
     // The first line only: it holds every ranking field. The second (the id) is
-    // needed for the few winners, which prefetch() asks for.
+    // read only when a swarm is copied (id_at).
     __builtin_prefetch(&p[i]);
     out[listed++].ref = i;
   }
@@ -632,19 +632,9 @@ size_t swarm_registry::swarm_summaries(const announce_refs& at, int64_t now, pee
   return n;
 }
 
-void swarm_registry::brief_at(uint32_t ref, peer_brief* out) const {
+std::string_view swarm_registry::id_at(uint32_t ref) const {
   const peer_record& p = peers()[ref];
-  static_assert(sizeof out->peer_id == sizeof p.id, "whole id buffers are copied");
-  std::memcpy(out->peer_id, p.id, sizeof p.id);
-  out->peer_id_len = p.id_len;
-  out->network = static_cast<network_type>(p.network);
-  out->upload_kbps = p.upload_kbps;
-}
-
-void swarm_registry::prefetch(uint32_t ref) const {
-  const char* record = reinterpret_cast<const char*>(&peers()[ref]);
-  __builtin_prefetch(record);
-  __builtin_prefetch(record + 64);
+  return {p.id, p.id_len};
 }
 
 uint32_t swarm_registry::swarm_size(std::string_view swarm_id) const {

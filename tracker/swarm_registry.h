@@ -83,7 +83,7 @@ struct peer_view {
 };
 
 // The fields ranking reads, copied from one cache line of a peer record. `ref` names
-// the record for brief_at() and is valid only while the caller holds the lock.
+// the record for id_at() and is valid only while the caller holds the lock.
 struct peer_summary {
   uint32_t ref = 0;
   peer_address address;
@@ -91,17 +91,6 @@ struct peer_summary {
   char country[2] = {0, 0};
   network_type network = network_type::unknown;
   uint32_t upload_kbps = 0;
-};
-
-// What a `peers` answer shows of a winner. The id buffer is copied whole (fixed size
-// copies are cheaper than short variable ones); only `peer_id_len` bytes are the id.
-struct peer_brief {
-  char peer_id[kRegistryPeerIdMax];
-  uint8_t peer_id_len = 0;
-  network_type network = network_type::unknown;
-  uint32_t upload_kbps = 0;
-
-  std::string_view id() const { return {peer_id, peer_id_len}; }
 };
 
 struct registry_limits {
@@ -180,10 +169,8 @@ class swarm_registry {
   uint64_t swarm_version(const announce_refs& at) const;
   size_t swarm_summaries(const announce_refs& at, int64_t now, peer_summary* out, size_t max,
                          int64_t* live_until = nullptr) const;
-  // What an answer shows of the peer behind a summary's `ref` (same lock hold).
-  void brief_at(uint32_t ref, peer_brief* out) const;
-  // Hints the CPU to load a record soon read by brief_at.
-  void prefetch(uint32_t ref) const;
+  // The id of the peer behind a summary's `ref`; valid during the same lock hold.
+  std::string_view id_at(uint32_t ref) const;
 
   // Drops up to `max_count` peers whose ttl has passed; returns how many.
   size_t expire(int64_t now, size_t max_count);

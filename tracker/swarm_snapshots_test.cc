@@ -4,6 +4,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "third_party/cmocka.hpp"
@@ -43,21 +44,24 @@ announce_refs announce(swarm_registry& r, const peer_announcement& a, int64_t no
   return at;
 }
 
-// The live, non-cellular members of a fresh walk, as (ref, upload) sorted by ref.
-std::vector<std::pair<uint32_t, uint32_t>> walk(const swarm_registry& r, const announce_refs& at,
-                                                int64_t now) {
+using member_list = std::vector<std::tuple<uint32_t, uint32_t, std::string>>;
+
+// The live, non-cellular members of a fresh walk as (ref, upload, id), sorted by ref.
+member_list walk(const swarm_registry& r, const announce_refs& at, int64_t now) {
   std::vector<peer_summary> all(r.swarm_size(at));
   all.resize(r.swarm_summaries(at, now, all.data(), all.size()));
-  std::vector<std::pair<uint32_t, uint32_t>> out;
+  member_list out;
   for (const peer_summary& s : all)
-    if (s.network != network_type::cellular) out.emplace_back(s.ref, s.upload_kbps);
+    if (s.network != network_type::cellular)
+      out.emplace_back(s.ref, s.upload_kbps, std::string(r.id_at(s.ref)));
   std::sort(out.begin(), out.end());
   return out;
 }
 
-std::vector<std::pair<uint32_t, uint32_t>> sorted(const std::vector<peer_summary>& members) {
-  std::vector<std::pair<uint32_t, uint32_t>> out;
-  for (const peer_summary& s : members) out.emplace_back(s.ref, s.upload_kbps);
+member_list sorted(const p2p::swarm_copy& copy) {
+  member_list out;
+  for (size_t i = 0; i < copy.members.size(); ++i)
+    out.emplace_back(copy.members[i].ref, copy.members[i].upload_kbps, std::string(copy.id(i)));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -96,24 +100,24 @@ void copy_reused_until_something_changes(void**) {
     announce(r, peer("p" + std::to_string(i), "s", static_cast<uint8_t>(i), 100 * i), 1000);
   announce(r, peer("cell", "s", 50, 5000, network_type::cellular), 1000);
   announce_refs at = announce(r, peer("p0", "s"), 1001);
-  assert_int_equal(snapshots.members(r, at, 1001).size(), 10);  // cellular left out
+  assert_int_equal(snapshots.members(r, at, 1001).members.size(), 10);  // cellular left out
   assert_int_equal(snapshots.taken(), 1);
   at = announce(r, peer("p3", "s", 3, 300), 1002);
   assert_true(sorted(snapshots.members(r, at, 1002)) == walk(r, at, 1002));
   assert_int_equal(snapshots.reused(), 1);
   at = announce(r, peer("p10", "s", 10, 10), 1003);  // a new member: copied again
-  assert_int_equal(snapshots.members(r, at, 1003).size(), 11);
+  assert_int_equal(snapshots.members(r, at, 1003).members.size(), 11);
   assert_int_equal(snapshots.taken(), 2);
   // Nobody but p0 announces again: by 1094 the others (last seen 1000..1003) expire,
   // and the copy must not offer them although the version did not move.
   at = announce(r, peer("p0", "s"), 1094);
-  std::vector<std::pair<uint32_t, uint32_t>> live = walk(r, at, 1094);
+  member_list live = walk(r, at, 1094);
   assert_true(sorted(snapshots.members(r, at, 1094)) == live);
   assert_int_equal(live.size(), 1);
   // An expired peer not yet dropped comes back with the same fields: offered again.
   at = announce(r, peer("p5", "s", 5, 500), 1095);
   assert_true(sorted(snapshots.members(r, at, 1095)) == walk(r, at, 1095));
-  assert_int_equal(snapshots.members(r, at, 1095).size(), 2);
+  assert_int_equal(snapshots.members(r, at, 1095).members.size(), 2);
 }
 
 void copy_follows_the_callers_ttl(void**) {
@@ -124,11 +128,11 @@ void copy_follows_the_callers_ttl(void**) {
   swarm_snapshots snapshots;
   announce(r, peer("old", "s"), 1000);
   announce_refs at = announce(r, peer("new", "s"), 1200);
-  assert_int_equal(snapshots.members(r, at, 1200).size(), 2);
+  assert_int_equal(snapshots.members(r, at, 1200).members.size(), 2);
   r.set_limits({100, 90, 10});
-  assert_int_equal(snapshots.members(r, at, 1200).size(), 1);
+  assert_int_equal(snapshots.members(r, at, 1200).members.size(), 1);
   r.set_limits({100, 900, 10});
-  assert_int_equal(snapshots.members(r, at, 1200).size(), 2);
+  assert_int_equal(snapshots.members(r, at, 1200).members.size(), 2);
 }
 
 void bounded_memory(void**) {

@@ -53,9 +53,7 @@ struct tracker_workspace::state {
   swarm_snapshots snapshots;
   std::string secret;
   std::unique_ptr<ticket_signer> signer;
-  std::vector<peer_summary> candidates;
   std::vector<ranked_summary> winners;
-  std::vector<std::pair<peer_brief, match_tier>> ranked;
   ranking_scratch ranking;
 };
 
@@ -172,8 +170,7 @@ api_response handle_init(std::string_view body, const requester_facts& facts,
 
 api_response handle_peers(std::string_view body, const requester_facts& facts,
                           swarm_registry& registry, block_lock& lock,
-                          const tracker_settings& settings, int64_t now, workspace_state& ws,
-                          bool use_snapshots) {
+                          const tracker_settings& settings, int64_t now, workspace_state& ws) {
   peers_request req;
   api_error error;
   if (!parse_peers_request_fast(body, settings.caps, &req)) {
@@ -190,13 +187,13 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
   uint32_t numwant = req.has_numwant ? req.numwant : settings.default_numwant;
   if (numwant > settings.max_numwant) numwant = settings.max_numwant;
 
-  // Under the lock: announce, the swarm's members (the workspace's copy when it still
-  // holds), ranking, and what the answer shows of the winners only.
-  workspace_state& buf = ws;
-  auto& ranked = buf.ranked;
-  ranked.clear();
+  // Under the lock: expiry, the announce and the swarm's members (the workspace's copy
+  // when it still holds, else a walk that refreshes it). Ranking and formatting read
+  // only the workspace's copy, after the lock is released.
   int64_t retry_after = 0;
   registry_status status;
+  announce_refs at;
+  const swarm_copy* swarm = nullptr;
   {
     block_lock_scope held(lock);
     registry.expire(now, kExpirePerRequest);
@@ -209,73 +206,54 @@ api_response handle_peers(std::string_view body, const requester_facts& facts,
     a.keep_upload = !req.has_upload;
     a.customer_hash = req.customer.empty() ? 0 : customer_hash(req.customer);
     a.keep_customer = true;
-    announce_refs at;
     status = registry.announce(a, now, &retry_after, &at);
-    if (status != registry_status::full && status != registry_status::invalid) {
-      const peer_summary* candidates;
-      size_t count;
-      if (use_snapshots) {
-        const std::vector<peer_summary>& members = ws.snapshots.members(registry, at, now);
-        candidates = members.data();
-        count = members.size();
-      } else {
-        size_t size = registry.swarm_size(at);
-        if (buf.candidates.size() < size) buf.candidates.resize(size);
-        count = registry.swarm_summaries(at, now, buf.candidates.data(), size);
-        candidates = buf.candidates.data();
-      }
-      peer_summary self;
-      self.address = facts.address;
-      self.asn = facts.asn;
-      self.country[0] = facts.country[0];
-      self.country[1] = facts.country[1];
-      static const exclusion_rules kNoRules;
-      auto rules = settings.exclusions.find(at.customer_hash);
-      // Seeded per requester and announce period: stable between retries, different
-      // across requesters so equally good peers share the load.
-      uint64_t seed = customer_hash(claims.peer_id) ^
-                      static_cast<uint64_t>(
-                          now / (settings.announce_interval > 0 ? settings.announce_interval : 1));
-      std::vector<ranked_summary>& winners = buf.winners;
-      rank_summaries(self, candidates, count, at.peer,
-                     rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed,
-                     &ws.ranking, &winners);
-      for (const ranked_summary& winner : winners) registry.prefetch(winner.peer->ref);
-      ranked.resize(winners.size());
-      for (size_t i = 0; i < winners.size(); ++i) {
-        registry.brief_at(winners[i].peer->ref, &ranked[i].first);
-        ranked[i].second = winners[i].tier;
-      }
-    }
+    if (status != registry_status::full && status != registry_status::invalid)
+      swarm = &ws.snapshots.members(registry, at, now);
   }
   if (status == registry_status::full) return full_response(retry_after);
   if (status == registry_status::invalid) return invalid_for_registry();
 
+  peer_summary self;
+  self.address = facts.address;
+  self.asn = facts.asn;
+  self.country[0] = facts.country[0];
+  self.country[1] = facts.country[1];
+  static const exclusion_rules kNoRules;
+  auto rules = settings.exclusions.find(at.customer_hash);
+  // Seeded per requester and announce period: stable between retries, different
+  // across requesters so equally good peers share the load.
+  uint64_t seed = customer_hash(claims.peer_id) ^
+                  static_cast<uint64_t>(
+                      now / (settings.announce_interval > 0 ? settings.announce_interval : 1));
+  std::vector<ranked_summary>& winners = ws.winners;
+  rank_summaries(self, swarm->members.data(), swarm->members.size(), at.peer,
+                 rules == settings.exclusions.end() ? kNoRules : rules->second, numwant, seed,
+                 &ws.ranking, &winners);
+
   // One reservation for the whole answer; each peer is formatted on the stack and
   // appended once.
   api_response r;
-  r.body.reserve(64 + claims.swarm_id.size() + ranked.size() * kPeerEntryMax + 200);
+  r.body.reserve(64 + claims.swarm_id.size() + winners.size() * kPeerEntryMax + 200);
   r.body += "{\"swarm\":\"";
   r.body += claims.swarm_id;
   r.body += "\",\"interval\":";
   append_integer(&r.body, settings.announce_interval);
   r.body += ",\"peers\":[";
-  for (size_t i = 0; i < ranked.size(); ++i) {
-    const peer_brief& p = ranked[i].first;
+  for (size_t i = 0; i < winners.size(); ++i) {
+    const peer_summary& p = *winners[i].peer;
+    const std::string_view id =
+        swarm->id(static_cast<size_t>(winners[i].peer - swarm->members.data()));
     char entry[kPeerEntryMax];
     char* at = entry;
     if (i) *at++ = ',';
     at = put(at, "{\"peer_id\":\"");
-    // A fixed-size copy of the whole id buffer (the entry has room): a short
-    // variable-length memcpy inlines as `rep movs`, slow to start on every entry.
-    std::memcpy(at, p.peer_id, kRegistryPeerIdMax);
-    at += p.peer_id_len;
+    at = put(at, id);
     at = put(at, "\",\"network\":\"");
     at = put(at, network_type_name(p.network));
     at = put(at, "\",\"upload_kbps\":");
     at = std::to_chars(at, entry + sizeof entry, p.upload_kbps).ptr;
     at = put(at, ",\"match\":\"");
-    at = put(at, match_tier_name(ranked[i].second));
+    at = put(at, match_tier_name(winners[i].tier));
     at = put(at, "\"}");
     r.body.append(entry, static_cast<size_t>(at - entry));
   }
@@ -392,8 +370,7 @@ api_response tracker_handle(std::string_view action, std::string_view body,
   static thread_local tracker_workspace per_thread(0);
   workspace_state& ws = (workspace ? *workspace : per_thread).internal();
   if (action == "init") return handle_init(body, facts, registry, lock, settings, now, ws);
-  if (action == "peers")
-    return handle_peers(body, facts, registry, lock, settings, now, ws, workspace != nullptr);
+  if (action == "peers") return handle_peers(body, facts, registry, lock, settings, now, ws);
   if (action == "track") return handle_track(body, facts, registry, lock, settings, now, ws);
   return error_response({404, "unknown_action", "action must be init, peers or track"});
 }

@@ -2,9 +2,12 @@
 
 #include <jansson.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "third_party/cmocka.hpp"
 #include "tracker/ticket.h"
@@ -45,7 +48,8 @@ struct fixture {
     facts.asn = 64500;
     facts.country[0] = 'D';
     facts.country[1] = 'E';
-    api_response r = p2p::tracker_handle(action, body, facts, registry, lock, settings, now);
+    api_response r =
+        p2p::tracker_handle(action, body, facts, registry, lock, settings, now, workspace);
     assert_int_equal(lock.depth, 0);
     return r;
   }
@@ -55,6 +59,7 @@ struct fixture {
   p2p::swarm_registry registry;
   p2p::tracker_settings settings;
   counting_lock lock;
+  p2p::tracker_workspace* workspace = nullptr;  // none: every peers call walks its swarm
 };
 
 struct parsed {
@@ -271,6 +276,64 @@ void full_registry_is_503_with_retry_after(void**) {
       json_integer_value(json_object_get(json_object_get(p.root, "error"), "retry_after")), 30);
 }
 
+// (peer_id, match) of every entry of a peers answer, sorted.
+std::vector<std::string> answer_entries(const api_response& r) {
+  assert_int_equal(r.http_status, 200);
+  parsed p(r.body);
+  std::vector<std::string> out;
+  size_t i;
+  json_t* entry;
+  json_array_foreach(json_object_get(p.root, "peers"), i, entry) {
+    out.push_back(std::string(json_string_value(json_object_get(entry, "peer_id"))) + "/" +
+                  json_string_value(json_object_get(entry, "match")) + "/" +
+                  std::to_string(json_integer_value(json_object_get(entry, "upload_kbps"))));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// With a workspace (as nginx runs it: swarm copies reused across calls, ranking after
+// the lock) a peers call offers the same peers as one that walks the swarm.
+void workspace_answers_like_a_walk(void**) {
+  fixture f;
+  f.settings.ticket_lifetime = 100000;  // no renewal to follow
+  p2p::tracker_workspace workspace;
+  std::mt19937 rng(7);
+  static const char* const kNetworks[] = {"wifi", "cellular", "ethernet", "unknown"};
+  static const char* const kIps[] = {"10.0.0.1", "10.0.0.2", "10.0.1.9", "192.0.2.4"};
+  std::vector<std::pair<std::string, std::string>> peers;  // ticket, ip
+  for (int i = 0; i < 40; ++i) {
+    std::string swarm = "s" + std::to_string(i % 4);
+    const char* ip = kIps[rng() % 4];
+    api_response r = f.call("init", init_body(swarm.c_str(), kNetworks[rng() % 4]), ip, kNow);
+    peers.emplace_back(parsed(r.body).str("ticket"), ip);
+  }
+  int64_t now = kNow;
+  for (int step = 0; step < 2000; ++step) {
+    now += rng() % 3;
+    auto& [ticket, ip] = peers[rng() % peers.size()];
+    if (rng() % 10 == 0) {  // an ABR switch
+      std::string swarm = "s" + std::to_string(rng() % 4);
+      api_response r = f.call(
+          "track", "{\"ticket\":\"" + ticket + "\",\"swarm\":\"" + swarm + "\"}", ip.c_str(), now);
+      assert_int_equal(r.http_status, 200);
+      ticket = parsed(r.body).str("ticket");
+      continue;
+    }
+    std::string body = "{\"ticket\":\"" + ticket + "\",\"numwant\":50";
+    if (rng() % 8 == 0) body += ",\"upload_kbps\":" + std::to_string(rng() % 3 * 5000);
+    body += "}";
+    f.workspace = nullptr;
+    std::vector<std::string> walked = answer_entries(f.call("peers", body, ip.c_str(), now));
+    f.workspace = &workspace;
+    const int taken = f.lock.taken;
+    std::vector<std::string> copied = answer_entries(f.call("peers", body, ip.c_str(), now));
+    assert_int_equal(f.lock.taken, taken + 1);
+    assert_true(walked == copied);
+  }
+  assert_true(workspace.snapshots().reused() > 500);
+}
+
 }  // namespace
 
 int main() {
@@ -282,6 +345,7 @@ int main() {
       cmocka_unit_test(forged_expired_and_foreign_tickets),
       cmocka_unit_test(hostile_bodies),
       cmocka_unit_test(full_registry_is_503_with_retry_after),
+      cmocka_unit_test(workspace_answers_like_a_walk),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
