@@ -3,10 +3,14 @@
 #include <jansson.h>
 
 #include <algorithm>
+#include <chrono>
 
+#include "client/dash_mpd.h"
+#include "client/hls_playlist.h"
 #include "client/peer_swarm.h"
 #include "client/signalling_client.h"
 #include "client/url.h"
+#include "module/access/access_token.h"
 
 namespace p2p {
 
@@ -14,6 +18,8 @@ namespace {
 
 constexpr int64_t kFirstBackoffMs = 2000;
 constexpr int64_t kMaxBackoffMs = 120000;
+// After a failed credential renewal, or one that brought nothing usable.
+constexpr int64_t kCredentialRetryMs = 10000;
 
 std::string url_encode(const std::string& value) {
   static const char digits[] = "0123456789ABCDEF";
@@ -118,10 +124,18 @@ uint64_t p2p_session::protocol_errors() const {
   return protocol_errors_before_ + (swarm_ ? swarm_->stats().protocol_errors : 0);
 }
 
-void p2p_session::on_hints(const session_hints& hints, const std::string&) {
-  if (have_hints_) return;
+void p2p_session::on_hints(const session_hints& hints, const std::string& manifest_url) {
+  if (have_hints_) {
+    // A manifest fetched again (a live MPD, our own refresh): only the credential may
+    // move; the rest of the session stays as it started.
+    if (!hints.credential.empty() && hints.credential != hints_.credential)
+      set_credential(hints.credential);
+    return;
+  }
   hints_ = hints;
   have_hints_ = true;
+  manifest_url_ = manifest_url;
+  if (!hints_.credential.empty()) set_credential(hints_.credential);
   // The master's swarm is only the base id: the session starts in the swarm of the
   // rendition actually played (on_swarm), so that its ticket admits it to the signalling
   // of the peers watching the same bytes.
@@ -178,6 +192,68 @@ void p2p_session::fail(const std::string& why) {
   // Connected peers keep serving and being served; new ones come after the retry.
 }
 
+void p2p_session::set_credential(const std::string& credential) {
+  hints_.credential = credential;
+  if (signalling_) signalling_->set_header("X-P2P-Credential", credential);
+  session_credential_claims claims;
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (!read_session_credential_claims(credential, &claims) || claims.expires <= now_s) {
+    // Unreadable or already expired: the endpoints will say; try the manifest in a while.
+    credential_refresh_ms_ = clock_.now_ms() + kCredentialRetryMs;
+    return;
+  }
+  // Renew when a quarter of what is left remains (at least 10 s, at most 2 min before).
+  const int64_t left_ms = (claims.expires - now_s) * 1000;
+  const int64_t margin_ms = std::clamp<int64_t>(left_ms / 4, 10000, 120000);
+  credential_refresh_ms_ = clock_.now_ms() + std::max<int64_t>(left_ms - margin_ms, 1000);
+}
+
+void p2p_session::refresh_credential() {
+  if (manifest_url_.empty()) return;
+  credential_refreshing_ = true;
+  http_request request;
+  request.url = manifest_url_;
+  request.timeout_ms = 5000;
+  request.max_body_bytes = 4 * 1024 * 1024;
+  http_.start(request, [this](http_response response) {
+    credential_refreshing_ = false;
+    credential_refresh_ms_ = clock_.now_ms() + kCredentialRetryMs;  // unless renewed below
+    if (!response.ok) {
+      log("manifest for a new credential answered " + std::to_string(response.status));
+      return;
+    }
+    session_hints fresh;
+    manifest_limits limits;
+    if (hls_is_master(response.body)) {
+      hls_master_playlist master;
+      if (hls_parse_master(response.body, manifest_url_, limits, &master) == manifest_status::ok)
+        fresh = master.hints;
+    } else {
+      dash_mpd mpd;
+      dash_options options;
+      options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+      if (dash_parse(response.body, manifest_url_, limits, options, &mpd) == manifest_status::ok)
+        fresh = mpd.hints;
+    }
+    if (fresh.credential.empty()) {
+      log("manifest fetched again carries no credential");
+      return;
+    }
+    set_credential(fresh.credential);
+    log("session credential renewed");
+  });
+}
+
+void p2p_session::credential_refused(int status) {
+  // 401/403 from an endpoint behind p2p_session_require: renew before the retry.
+  if ((status == 401 || status == 403) && !hints_.credential.empty() && !credential_refreshing_)
+    credential_refresh_ms_ = clock_.now_ms();
+}
+
 void p2p_session::post_json(const std::string& url, const std::string& body,
                             std::function<void(http_response)> done) {
   http_request request;
@@ -209,7 +285,10 @@ void p2p_session::request_distributor() {
   }
   http_.start(request, [this](http_response response) {
     request_running_ = false;
-    if (!response.ok) return fail("distributor answered " + std::to_string(response.status));
+    if (!response.ok) {
+      credential_refused(response.status);
+      return fail("distributor answered " + std::to_string(response.status));
+    }
     json_t* root = parse_object(response.body);
     if (!root) return fail("distributor answer is not JSON");
     bool enabled = json_is_true(json_object_get(root, "p2p"));
@@ -263,7 +342,10 @@ void p2p_session::request_init() {
       json_integer(static_cast<json_int_t>(config_.upload_bytes_per_second * 8 / 1000)));
   post_json(join(tracker_url_, "init"), dump(body), [this](http_response response) {
     request_running_ = false;
-    if (!response.ok) return fail("tracker init answered " + std::to_string(response.status));
+    if (!response.ok) {
+      credential_refused(response.status);
+      return fail("tracker init answered " + std::to_string(response.status));
+    }
     json_t* root = parse_object(response.body);
     if (!root) return fail("tracker init answer is not JSON");
     peer_id_ = string_member(root, "peer_id");
@@ -347,7 +429,10 @@ void p2p_session::request_peers() {
   post_json(join(tracker_url_, "peers"), dump(body), [this](http_response response) {
     request_running_ = false;
     if (!response.ok) {
+      // 401 with a JSON error is the tracker's own (the ticket); a refusal in front of
+      // it (p2p_session_require) is about the credential.
       if (response.status == 401) ticket_.clear();
+      credential_refused(response.status);
       return fail("tracker peers answered " + std::to_string(response.status));
     }
     json_t* root = parse_object(response.body);
@@ -378,7 +463,10 @@ void p2p_session::request_track() {
   json_object_set_new(body, "swarm", json_string(target.c_str()));
   post_json(join(tracker_url_, "track"), dump(body), [this, target](http_response response) {
     request_running_ = false;
-    if (!response.ok) return fail("tracker track answered " + std::to_string(response.status));
+    if (!response.ok) {
+      credential_refused(response.status);
+      return fail("tracker track answered " + std::to_string(response.status));
+    }
     json_t* root = parse_object(response.body);
     if (!root) return fail("tracker track answer is not JSON");
     std::string renewed = string_member(root, "ticket");
@@ -460,6 +548,8 @@ void p2p_session::report_control() {
 
 void p2p_session::process() {
   int64_t now = clock_.now_ms();
+  if (credential_refresh_ms_ != 0 && now >= credential_refresh_ms_ && !credential_refreshing_)
+    refresh_credential();
   if (signalling_) signalling_->process();
   if (transport_) transport_->process(0);
   if (swarm_) swarm_->process();

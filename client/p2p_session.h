@@ -68,6 +68,11 @@ class p2p_session : public signalling_sink {
   void report_control();
   void post_json(const std::string& url, const std::string& body,
                  std::function<void(http_response)> done);
+  // The session credential from the manifest: kept fresh by fetching the manifest
+  // again before it expires (and at once when an endpoint refuses it).
+  void set_credential(const std::string& credential);
+  void refresh_credential();
+  void credential_refused(int status);
   void log(const std::string& line) const;
 
   const client_config& config_;
@@ -81,6 +86,9 @@ class p2p_session : public signalling_sink {
   session_hints hints_;
   bool have_hints_ = false;
   std::string tracker_url_, signalling_url_, analytics_url_;
+  std::string manifest_url_;           // where the hints came from
+  int64_t credential_refresh_ms_ = 0;  // 0: no credential to keep fresh
+  bool credential_refreshing_ = false;
   session_tuning tuning_;
   std::string swarm_id_;         // rendition being watched
   std::string ticket_swarm_id_;  // swarm the ticket is for

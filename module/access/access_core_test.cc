@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64url.h"
 #include "module/access/access_token.h"
 #include "module/access/country_rule.h"
 #include "module/access/keyed_hmac.h"
@@ -120,6 +121,33 @@ void round_trip_keeps_claims(void**) {
   assert_string_equal(out.scope.c_str(), in.scope.c_str());
   assert_string_equal(out.client_ip.c_str(), in.client_ip.c_str());
   assert_string_equal(out.session_id.c_str(), in.session_id.c_str());
+}
+
+void client_reads_credential_expiry(void**) {
+  p2p::session_credential_claims in;
+  in.expires = 2000000123;
+  in.content = "live/ch1";
+  in.session_id = "v42";
+  std::string credential = p2p::mint_session_credential(kKey, in);
+  p2p::session_credential_claims out;
+  assert_true(p2p::read_session_credential_claims(credential, &out));
+  assert_int_equal(out.expires, in.expires);
+  assert_string_equal(out.content.c_str(), in.content.c_str());
+  // Not a verification: a wrong signature of the right shape still reads.
+  std::string forged = credential;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  assert_true(p2p::read_session_credential_claims(forged, &out) ||
+              !p2p::base64url_decode(forged.substr(forged.rfind('.') + 1)));
+  // Tokens, truncations and junk do not.
+  p2p::access_token_claims token_claims;
+  token_claims.expires = 2000000000;
+  token_claims.scope = "/*";
+  assert_false(
+      p2p::read_session_credential_claims(p2p::mint_access_token(kKey, token_claims), &out));
+  assert_false(
+      p2p::read_session_credential_claims(credential.substr(0, credential.size() - 5), &out));
+  assert_false(p2p::read_session_credential_claims("", &out));
+  assert_false(p2p::read_session_credential_claims("c1.k.!!!.x", &out));
 }
 
 void mint_refuses_bad_claims(void**) {
@@ -324,6 +352,7 @@ int main() {
       cmocka_unit_test(vectors_mint_identically),
       cmocka_unit_test(vectors_verify_as_documented),
       cmocka_unit_test(round_trip_keeps_claims),
+      cmocka_unit_test(client_reads_credential_expiry),
       cmocka_unit_test(mint_refuses_bad_claims),
       cmocka_unit_test(skew_applies_both_ways),
       cmocka_unit_test(every_single_byte_change_is_refused),

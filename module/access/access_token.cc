@@ -203,33 +203,50 @@ std::string sign(std::string_view version, const hmac_key& key, std::string_view
 
 // Shape, key and signature: what tokens and credentials share. On ok, `claim_text`
 // holds the decoded payload.
-access_verdict check_signed(std::string_view version, std::string_view text,
-                            const hmac_key_ring& keys, std::string* claim_text) {
-  if (text.size() > kMaxAccessTokenLength) return access_verdict::malformed;
+// The parts of "<version>.<key_id>.<payload>.<signature>", payload and signature
+// decoded; malformed unless every part has its shape.
+struct signed_parts {
+  std::string_view key_id;
+  std::string_view signed_text;  // everything before the last '.'
+  std::string payload;
+  std::string signature;
+};
+
+bool split_signed(std::string_view version, std::string_view text, signed_parts* out) {
+  if (text.size() > kMaxAccessTokenLength) return false;
   size_t first = text.find('.');
-  if (first == std::string_view::npos || text.substr(0, first) != version)
-    return access_verdict::malformed;
+  if (first == std::string_view::npos || text.substr(0, first) != version) return false;
   size_t second = text.find('.', first + 1);
-  if (second == std::string_view::npos) return access_verdict::malformed;
+  if (second == std::string_view::npos) return false;
   size_t third = text.find('.', second + 1);
   if (third == std::string_view::npos || text.find('.', third + 1) != std::string_view::npos)
-    return access_verdict::malformed;
+    return false;
   std::string_view key_id = text.substr(first + 1, second - first - 1);
   std::string_view payload = text.substr(second + 1, third - second - 1);
   std::string_view signature = text.substr(third + 1);
   if (!key_id_valid(key_id) || payload.empty() || signature.size() != kSignatureLength)
-    return access_verdict::malformed;
+    return false;
   auto decoded_signature = base64url_decode(signature);
   auto decoded_payload = base64url_decode(payload);
-  if (!decoded_signature || decoded_signature->size() != 32 || !decoded_payload)
-    return access_verdict::malformed;
-  const hmac_key* key = keys.find(key_id);
+  if (!decoded_signature || decoded_signature->size() != 32 || !decoded_payload) return false;
+  out->key_id = key_id;
+  out->signed_text = text.substr(0, third);
+  out->payload = std::move(*decoded_payload);
+  out->signature = std::move(*decoded_signature);
+  return true;
+}
+
+access_verdict check_signed(std::string_view version, std::string_view text,
+                            const hmac_key_ring& keys, std::string* claim_text) {
+  signed_parts parts;
+  if (!split_signed(version, text, &parts)) return access_verdict::malformed;
+  const hmac_key* key = keys.find(parts.key_id);
   if (!key) return access_verdict::unknown_key;
-  auto mac = mac_of(*key, text.substr(0, third));
-  if (!constant_time_equal(*decoded_signature,
+  auto mac = mac_of(*key, parts.signed_text);
+  if (!constant_time_equal(parts.signature,
                            std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
     return access_verdict::bad_signature;
-  *claim_text = std::move(*decoded_payload);
+  *claim_text = std::move(parts.payload);
   return access_verdict::ok;
 }
 
@@ -426,6 +443,12 @@ access_verdict verify_session_credential(std::string_view credential, const hmac
   if (claims.expires + skew_seconds < now) verdict = access_verdict::expired;
   if (out) *out = std::move(claims);
   return verdict;
+}
+
+bool read_session_credential_claims(std::string_view credential, session_credential_claims* out) {
+  signed_parts parts;
+  return split_signed(kCredentialVersion, credential, &parts) &&
+         parse_session_credential_claims(parts.payload, out);
 }
 
 std::string scope_cookie_path(std::string_view scope) {

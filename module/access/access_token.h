@@ -121,6 +121,10 @@ access_verdict verify_session_credential(std::string_view credential, const hmac
                                          int64_t now, int64_t skew_seconds,
                                          session_credential_claims* out);
 
+// A credential's claims without checking its signature: for a client, which holds no
+// key, to know when to fetch a new one. Never a reason to trust the claims.
+bool read_session_credential_claims(std::string_view credential, session_credential_claims* out);
+
 // The claim parsers on their own (decoded payload text), for the fuzz targets.
 bool parse_access_token_claims(std::string_view text, access_token_claims* out);
 bool parse_session_credential_claims(std::string_view text, session_credential_claims* out);

@@ -70,7 +70,14 @@ void verify_hostile(std::string_view token, std::string_view path, std::string_v
     broken("the precomputed key schedule changed a verdict");
   // Only the keys can sign: fuzzed bytes that verify must be a real signature, which
   // the fuzzer cannot produce except by copying a seed (those carry k2024/k2025 MACs).
-  (void)p2p::verify_session_credential(token, kRing, 1800000000, 30, nullptr);
+  p2p::session_credential_claims verified;
+  const bool good = p2p::verify_session_credential(token, kRing, 1800000000, 30, &verified) ==
+                    p2p::access_verdict::ok;
+  // What a client reads without the key (to schedule renewal) is what the key verifies.
+  p2p::session_credential_claims read;
+  const bool readable = p2p::read_session_credential_claims(token, &read);
+  if (good && (!readable || read.expires != verified.expires || read.content != verified.content))
+    broken("a verified credential reads differently without the key");
 }
 
 }  // namespace
