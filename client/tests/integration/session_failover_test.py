@@ -14,15 +14,14 @@ import json
 import os
 import secrets
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 
 from nginx_harness import NginxServer, free_port
 
-FFMPEG = "/usr/bin/ffmpeg"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import session_env  # noqa: E402
+
 STREAM_SECONDS = 40
 SECRET = secrets.token_urlsafe(24)
 
@@ -31,9 +30,7 @@ p2p_hints_cache_zone hints:1m;
 p2p_tracker_zone swarms 1m;
 p2p_analytics_zone stats 256k;
 p2p_tracker_secret "%(secret)s";
-map $http_upgrade $signal_connection { default upgrade; '' close; }
-upstream signalling { server 127.0.0.1:%(sig)d; }
-"""
+""" + session_env.SIGNAL_HTTP
 
 VOD = """
 location /vod/ {
@@ -46,15 +43,7 @@ location /vod/ {
     p2p_hints_signalling /p2p/signal/;
     p2p_hints_analytics /p2p/analytics/;
 }
-location /p2p/signal/ {
-    proxy_pass http://signalling/;
-    proxy_http_version 1.1;
-    proxy_set_header Upgrade $http_upgrade;
-    proxy_set_header Connection $signal_connection;
-    proxy_read_timeout 120s;
-    proxy_buffering off;
-}
-"""
+""" + session_env.SIGNAL_LOCATION % {"extra": ""}
 
 ENDPOINTS_UP = VOD + """
 location = /p2p/config {
@@ -73,58 +62,6 @@ location /p2p/ { return 503; }
 """
 
 
-def make_vod(html):
-    directory = os.path.join(html, "vod")
-    os.makedirs(directory, exist_ok=True)
-    subprocess.run([FFMPEG, "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc=duration=%d:size=320x180:rate=25" % STREAM_SECONDS,
-                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-b:v", "400k",
-                    "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod",
-                    "-hls_segment_filename", "seg%03d.ts", "index.m3u8"],
-                   cwd=directory, check=True, timeout=120)
-    # Session data (tracker, signalling...) is carried by master playlists only.
-    with open(os.path.join(directory, "master.m3u8"), "w") as f:
-        f.write("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=320x180\nindex.m3u8\n")
-    old = time.time() - 60  # older than p2p_hints_hash_settle: every segment hashed
-    for entry in os.listdir(directory):
-        os.utime(os.path.join(directory, entry), (old, old))
-
-
-class Viewer(threading.Thread):
-    def __init__(self, name, cmd):
-        super().__init__(daemon=True)
-        self.name_ = name
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True)
-        self.events = []
-        self.start()
-
-    def run(self):
-        for raw in self.proc.stdout:
-            try:
-                self.events.append(json.loads(raw.decode()))
-            except ValueError:
-                pass
-
-    def last(self, kind):
-        found = [e for e in self.events if e.get("event") == kind]
-        return found[-1] if found else None
-
-    def logs(self):
-        return [e["line"] for e in self.events if e.get("event") == "log"]
-
-
-def wait_port(port, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("port %d never opened" % port)
-
-
 def main():
     player, daemon = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     sig_port = free_port()
@@ -136,21 +73,10 @@ def main():
         # Killing the daemon is the point: nginx logs the refused upstream connections.
         server.expect_error("connect() failed (111: Connection refused) while connecting to upstream")
         try:
-            secret_file = os.path.join(server.prefix, "ticket.secret")
-            with open(secret_file, "w") as f:
-                f.write(SECRET)
-            sig_log = open(os.path.join(server.prefix, "logs", "signalling.log"), "wb")
-            sig = subprocess.Popen([daemon, "--listen", "127.0.0.1", "--port", str(sig_port),
-                                    "--ticket-secret-file", secret_file],
-                                   stdout=sig_log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-            wait_port(sig_port, 10)
-            make_vod(server.html)
-            url = "http://127.0.0.1:%d/vod/master.m3u8" % server.port
-            cmd = [player, url, "--ice-address", "127.0.0.1", "--max-buffer", "12"]
-            viewers.append(Viewer("first", cmd))
-            time.sleep(4)
-            viewers.append(Viewer("second", cmd))
+            sig = session_env.start_signalling(server, daemon, sig_port, SECRET)
+            session_env.make_vod(server.html, STREAM_SECONDS)
+            viewers = session_env.start_viewers(
+                player, "http://127.0.0.1:%d/vod/master.m3u8" % server.port)
 
             # Phase 1: the session runs and peers help.
             time.sleep(10)
@@ -171,39 +97,17 @@ def main():
             server.set_config(ENDPOINTS_DOWN, http_config)
             server.reload()
 
-            deadline = time.time() + STREAM_SECONDS + 30
+            session_env.wait_viewers(viewers, STREAM_SECONDS + 30)
             for v in viewers:
-                v.proc.wait(timeout=max(1, deadline - time.time()))
-                v.join(timeout=5)
-            for v in viewers:
-                end = v.last("end")
-                print("%s at the end: %s" % (v.name_, json.dumps(end)))
-                if v.proc.returncode != 0 or not end:
-                    failures.append("%s did not play to the end (exit %s)" %
-                                    (v.name_, v.proc.returncode))
+                if not session_env.check_played_to_end(v, STREAM_SECONDS, failures):
                     continue
-                if end["stalls"] != 0:
-                    failures.append("%s stalled %d times" % (v.name_, end["stalls"]))
-                if end["played"] < STREAM_SECONDS - 3:
-                    failures.append("%s played only %.1f s" % (v.name_, end["played"]))
-                if end["integrity_failures"] != 0:
-                    failures.append("%s saw integrity failures" % v.name_)
                 fell_back = [l for l in v.logs() if "signalling lost" in l or "HTTP only" in l]
                 print("%s fall-back log: %s" % (v.name_, fell_back[:3]))
                 if not fell_back:
                     failures.append("%s logged no fall-back" % v.name_)
         finally:
-            for v in viewers:
-                if v.proc.poll() is None:
-                    os.killpg(v.proc.pid, signal.SIGTERM)
-                    v.proc.wait(timeout=10)
-            if sig and sig.poll() is None:
-                os.killpg(sig.pid, signal.SIGTERM)
-                sig.wait(timeout=10)
-    for f in failures:
-        print("FAIL " + f)
-    print("%d passed, %d failed" % (0 if failures else 1, len(failures)))
-    return 1 if failures else 0
+            session_env.stop(viewers, sig)
+    return session_env.report(failures)
 
 
 if __name__ == "__main__":
