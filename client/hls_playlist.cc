@@ -1,8 +1,10 @@
 #include "client/hls_playlist.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <vector>
 
 #include "client/url.h"
 
@@ -53,15 +55,96 @@ bool parse_byterange(const std::string& s, const std::string& url,
   return true;
 }
 
+// EXT-X-DEFINE variables (RFC 8216bis 4.4.2.3), as the hints filter reads them: NAME
+// and VALUE define one; QUERYPARAM takes the playlist URL's query parameter; IMPORT
+// comes from the master playlist, which this parser does not see, so a URI using one
+// stays as written (the hints filter lists no hash for it either).
+struct hls_variables {
+  std::vector<std::pair<std::string, std::string>> values;
+  std::vector<std::string> unknown_values;  // imported, or a query parameter not present
+
+  static bool valid_name(const std::string& name) {
+    if (name.empty()) return false;
+    for (char c : name) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
+      if (!ok) return false;
+    }
+    return true;
+  }
+  size_t size() const { return values.size() + unknown_values.size(); }
+
+  // Replaces every "{$name}" of `in`; false on a name never defined (a malformed
+  // playlist).
+  bool substitute(const std::string& in, std::string* out) const {
+    out->clear();
+    size_t pos = 0;
+    for (;;) {
+      size_t open = in.find("{$", pos);
+      if (open == std::string::npos) break;
+      size_t close = in.find('}', open + 2);
+      if (close == std::string::npos) break;
+      std::string name = in.substr(open + 2, close - open - 2);
+      out->append(in, pos, open - pos);
+      if (!valid_name(name)) {  // not a reference: "{$" stays literal text
+        out->append("{$");
+        pos = open + 2;
+        continue;
+      }
+      pos = close + 1;
+      if (const std::string* value = find(name)) {
+        out->append(*value);
+      } else if (std::find(unknown_values.begin(), unknown_values.end(), name) !=
+                 unknown_values.end()) {
+        out->append(in, open, close + 1 - open);
+      } else {
+        return false;
+      }
+    }
+    out->append(in, pos, std::string::npos);
+    return true;
+  }
+
+ private:
+  const std::string* find(const std::string& name) const {
+    for (const auto& [key, value] : values)
+      if (key == name) return &value;
+    return nullptr;
+  }
+};
+
+// The value of query parameter `name` in `url`, percent-decoded; false if absent.
+bool query_parameter(const std::string& url, const std::string& name, std::string* out) {
+  size_t q = url.find('?');
+  if (q == std::string::npos) return false;
+  std::string query = url.substr(q + 1, url.find('#', q) - q - 1);
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    size_t eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) == name) {
+      *out = eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
+      return true;
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return false;
+}
+
 struct line_reader {
   const std::string& text;
   size_t pos = 0;
   bool next(std::string* line) {
     if (pos >= text.size()) return false;
     size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+    const bool terminated = end != std::string::npos;
+    if (!terminated) end = text.size();
     *line = text.substr(pos, end - pos);
-    if (!line->empty() && line->back() == '\r') line->pop_back();
+    // Lines end in LF or CRLF (RFC 8216 4.1); a CR at the very end, without its LF, is
+    // part of the last line, as the hints filter reads it.
+    if (terminated && !line->empty() && line->back() == '\r') line->pop_back();
     pos = end + 1;
     return true;
   }
@@ -230,6 +313,8 @@ manifest_status hls_parse_media(const std::string& text, const std::string& base
   int64_t sequence = 0;
   double clock = 0;
   bool sequence_fixed = false;
+  hls_variables variables;
+  std::string uri;  // a URI after variable substitution
   reader.next(&line);
 
   auto take_hash = [&](media_item* item) {
@@ -268,6 +353,25 @@ manifest_status hls_parse_media(const std::string& text, const std::string& base
             !parse_decimal(attribute(attributes, "PART-TARGET"), &out->part_target)) {
           return manifest_status::malformed;
         }
+      } else if (starts_with(line, "#EXT-X-DEFINE:")) {
+        if (!hls_parse_attributes(after(line, "#EXT-X-DEFINE:"), &attributes))
+          return manifest_status::malformed;
+        if (variables.size() >= 1000) return manifest_status::too_large;
+        if (has_attribute(attributes, "NAME") && has_attribute(attributes, "VALUE")) {
+          variables.values.emplace_back(attribute(attributes, "NAME"),
+                                        attribute(attributes, "VALUE"));
+        } else if (has_attribute(attributes, "QUERYPARAM")) {
+          std::string name = attribute(attributes, "QUERYPARAM");
+          std::string value;
+          if (query_parameter(base_url, name, &value))
+            variables.values.emplace_back(name, value);
+          else
+            variables.unknown_values.push_back(name);
+        } else if (has_attribute(attributes, "IMPORT")) {
+          variables.unknown_values.push_back(attribute(attributes, "IMPORT"));
+        } else {
+          return manifest_status::malformed;
+        }
       } else if (starts_with(line, "#EXT-X-PLAYLIST-TYPE:")) {
         out->playlist_type = after(line, "#EXT-X-PLAYLIST-TYPE:");
       } else if (line == "#EXT-X-ENDLIST") {
@@ -302,15 +406,19 @@ manifest_status hls_parse_media(const std::string& text, const std::string& base
             !has_attribute(attributes, "URI")) {
           return manifest_status::malformed;
         }
+        if (!variables.substitute(attribute(attributes, "URI"), &uri))
+          return manifest_status::malformed;
         media_item item;
         item.kind = media_item_kind::init;
-        item.url = url_resolve(base_url, attribute(attributes, "URI"));
+        item.url = url_resolve(base_url, uri);
         item.sequence = sequence;
         item.start = clock;
         if (has_attribute(attributes, "BYTERANGE")) {
           // EXT-X-MAP byte ranges always carry their offset (RFC 8216 4.3.2.5), but be
           // lenient like players: a missing one means 0.
-          std::string spec = attribute(attributes, "BYTERANGE");
+          std::string spec;
+          if (!variables.substitute(attribute(attributes, "BYTERANGE"), &spec))
+            return manifest_status::malformed;
           size_t at = spec.find('@');
           if (!parse_int(spec.substr(0, at), &item.range_length)) {
             return manifest_status::malformed;
@@ -327,17 +435,21 @@ manifest_status hls_parse_media(const std::string& text, const std::string& base
             !has_attribute(attributes, "URI")) {
           return manifest_status::malformed;
         }
+        if (!variables.substitute(attribute(attributes, "URI"), &uri))
+          return manifest_status::malformed;
         media_item item;
         item.kind = media_item_kind::part;
-        item.url = url_resolve(base_url, attribute(attributes, "URI"));
+        item.url = url_resolve(base_url, uri);
         item.sequence = sequence;
         item.start = clock;
         if (!parse_decimal(attribute(attributes, "DURATION"), &item.duration)) {
           return manifest_status::malformed;
         }
         if (has_attribute(attributes, "BYTERANGE")) {
-          if (!parse_byterange(attribute(attributes, "BYTERANGE"), item.url, range_ends,
-                               &item.range_offset, &item.range_length)) {
+          std::string spec;
+          if (!variables.substitute(attribute(attributes, "BYTERANGE"), &spec) ||
+              !parse_byterange(spec, item.url, range_ends, &item.range_offset,
+                               &item.range_length)) {
             return manifest_status::malformed;
           }
           range_ends[item.url] = item.range_offset + item.range_length;
@@ -349,9 +461,10 @@ manifest_status hls_parse_media(const std::string& text, const std::string& base
     }
     // A URI line: a segment when an EXTINF preceded it.
     if (!in_segment) return manifest_status::malformed;
+    if (!variables.substitute(line, &uri)) return manifest_status::malformed;
     media_item item;
     item.kind = media_item_kind::segment;
-    item.url = url_resolve(base_url, line);
+    item.url = url_resolve(base_url, uri);
     item.duration = segment_duration;
     item.start = clock;
     item.sequence = sequence;

@@ -152,6 +152,46 @@ void media_ll_hls_parts_and_reload(void**) {
   assert_int_equal(hls_reload_delay_ms(p, false), 2000);
 }
 
+void media_variables(void**) {
+  const std::string text =
+      "#EXTM3U\n"
+      "#EXT-X-TARGETDURATION:4\n"
+      "#EXT-X-DEFINE:NAME=\"base\",VALUE=\"https://cdn.example/v1\"\n"
+      "#EXT-X-DEFINE:NAME=\"n\",VALUE=\"300\"\n"
+      "#EXT-X-DEFINE:QUERYPARAM=\"tok\"\n"
+      "#EXT-X-DEFINE:IMPORT=\"from-master\"\n"
+      "#EXT-X-MAP:URI=\"{$base}/init.mp4\",BYTERANGE=\"{$n}@0\"\n"
+      "#EXTINF:4,\n"
+      "{$base}/s1.mp4?t={$tok}\n"
+      "#EXTINF:4,\n"
+      "{$from-master}/s2.mp4\n"
+      "#EXTINF:4,\n"
+      "s3-{$not a name}.mp4\n"
+      "#EXT-X-PART:DURATION=1.0,URI=\"{$base}/p.mp4\",BYTERANGE=\"{$n}@{$n}\"\n";
+  hls_media_playlist p;
+  assert_int_equal(hls_parse_media(text, "http://o/live/x.m3u8?a=1&tok=x%2Fy#f", {}, &p),
+                   manifest_status::ok);
+  assert_int_equal(p.items.size(), 5);
+  assert_string_equal(p.items[0].url.c_str(), "https://cdn.example/v1/init.mp4");
+  assert_int_equal(p.items[0].range_length, 300);
+  assert_string_equal(p.items[1].url.c_str(), "https://cdn.example/v1/s1.mp4?t=x/y");
+  // Imported from the master, which this parser does not see: left as written.
+  assert_true(p.items[2].url.find("{$from-master}") != std::string::npos);
+  // Not a variable reference: literal.
+  assert_true(p.items[3].url.find("s3-{$not a name}.mp4") != std::string::npos);
+  assert_string_equal(p.items[4].url.c_str(), "https://cdn.example/v1/p.mp4");
+  assert_int_equal(p.items[4].range_offset, 300);
+  assert_int_equal(p.items[4].range_length, 300);
+  // An undefined name makes the playlist malformed, as RFC 8216bis says.
+  assert_int_equal(hls_parse_media("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n{$nope}.ts\n",
+                                   "http://o/x.m3u8", {}, &p),
+                   manifest_status::malformed);
+  // A DEFINE without NAME/VALUE, QUERYPARAM or IMPORT too.
+  assert_int_equal(hls_parse_media("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-DEFINE:X=\"1\"\n",
+                                   "http://o/x.m3u8", {}, &p),
+                   manifest_status::malformed);
+}
+
 void hostile_playlists(void**) {
   hls_media_playlist p;
   hls_master_playlist m;
@@ -250,6 +290,7 @@ int main() {
       cmocka_unit_test(master_with_hints),
       cmocka_unit_test(media_vod_with_hashes_ranges_and_map),
       cmocka_unit_test(media_ll_hls_parts_and_reload),
+      cmocka_unit_test(media_variables),
       cmocka_unit_test(hostile_playlists),
       cmocka_unit_test(random_mutations_never_crash),
   };

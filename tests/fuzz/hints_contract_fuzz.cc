@@ -1,11 +1,14 @@
 // libFuzzer target: the hint format end to end. Any bytes rewritten as an HLS media
 // playlist and as a DASH MPD by module/hints, then parsed by the client library; every
 // client item must carry exactly the hash written for its bytes (URL + range).
-// Skipped on purpose: inputs with "{$" (the client does not substitute EXT-X-DEFINE
-// variables yet) and MPDs with '#' (an expanded $RepresentationID$ may contain one;
+// Skipped on purpose: MPDs with '#' (an expanded $RepresentationID$ may contain one;
 // whether it starts a fragment is not settled between the two sides), and MPDs with CR
 // or TAB (the client reads bandwidth="1\r\n" as 0, where XML attribute-value
 // normalisation plus xs:unsignedInt whitespace rules give 1).
+// Known and not fixed (found 22 Nov 2026): an MPD BaseURL that is not a valid URL
+// ("ht%p://a/..", "http:/\x90/a/b/") is joined with the segment path differently by the
+// two sides, so the client keys the hash to another URL; HLS found nothing in 885,000
+// runs with EXT-X-DEFINE in the dictionary.
 #define P2P_HINTS_NO_SHORT_NAMES
 #include <cstddef>
 #include <cstdint>
@@ -67,7 +70,6 @@ std::vector<p2p::media_item> client_items(const std::string& text, hints::manife
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
-  if (input.find("{$") != std::string::npos) return 0;
   hints::manifest_options options;
   options.max_items = 2000;
   options.now_unix_ms = 1795305725000LL;
