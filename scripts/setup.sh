@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 packages=$(grep -v '^#' scripts/packages.txt | tr '\n' ' ')
 missing=()
 for p in $packages; do
@@ -12,8 +14,6 @@ for p in $packages; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -q
   # nodejs/npm may already come from elsewhere (a newer Node on the image): keep it.
@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The packaged nginx starts a service on port 80 that nothing here uses.
 if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
-  systemctl stop nginx || true
+  "${sudo_cmd[@]}" systemctl stop nginx || true
 fi
 
 # npm packages of test and benchmark folders (node_modules is not in git).
