@@ -21,7 +21,7 @@ root=$PWD
 
 duration=0
 port=8080
-prefix=/tmp/p2p-demo
+prefix=${TMPDIR:-/tmp}/p2p-demo-$(id -u)  # per user: another user's run leaves files behind
 clients=10
 malicious=0
 no_p2p=
