@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "client/url.h"
+#include "common/hls_variable.h"
 
 namespace p2p {
 
@@ -63,15 +64,6 @@ struct hls_variables {
   std::vector<std::pair<std::string, std::string>> values;
   std::vector<std::string> unknown_values;  // imported, or a query parameter not present
 
-  static bool valid_name(const std::string& name) {
-    if (name.empty()) return false;
-    for (char c : name) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_';
-      if (!ok) return false;
-    }
-    return true;
-  }
   size_t size() const { return values.size() + unknown_values.size(); }
 
   // Replaces every "{$name}" of `in`; false on a name never defined (a malformed
@@ -86,7 +78,7 @@ struct hls_variables {
       if (close == std::string::npos) break;
       std::string name = in.substr(open + 2, close - open - 2);
       out->append(in, pos, open - pos);
-      if (!valid_name(name)) {  // not a reference: "{$" stays literal text
+      if (!hls_variable_name(name)) {  // not a reference: "{$" stays literal text
         out->append("{$");
         pos = open + 2;
         continue;

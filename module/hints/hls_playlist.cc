@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/hls_variable.h"
 #include "module/hints/manifest_output.h"
 
 namespace p2p {
@@ -135,16 +136,6 @@ struct range_chain {
 
 // EXT-X-DEFINE variables (RFC 8216bis 4.4.2.3). A QUERYPARAM or IMPORT variable gets
 // its value from outside this playlist, so a URI using one cannot be listed.
-bool is_variable_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 struct playlist_variables {
   std::vector<std::pair<std::string, std::string>> defined;
   std::vector<std::string> external;
@@ -179,7 +170,7 @@ struct playlist_variables {
         break;
       }
       std::string_view name = text.substr(open + 2, close - open - 2);
-      if (!is_variable_name(name)) {  // not a reference: "{$" stays literal text
+      if (!hls_variable_name(name)) {  // not a reference: "{$" stays literal text
         out.append("{$");
         pos = open + 2;
         continue;
