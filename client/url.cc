@@ -3,6 +3,8 @@
 #include <cctype>
 #include <vector>
 
+#include "common/hex.h"
+
 namespace p2p {
 
 namespace {
@@ -144,17 +146,12 @@ std::string url_resolve(const std::string& base_url, const std::string& referenc
 }
 
 std::string percent_decode(const std::string& value) {
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::string out;
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '%' && i + 2 < value.size() && hex(value[i + 1]) >= 0 &&
-        hex(value[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(value[i + 1]) * 16 + hex(value[i + 2])));
+    if (value[i] == '%' && i + 2 < value.size() && hex_digit_value(value[i + 1]) >= 0 &&
+        hex_digit_value(value[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(hex_digit_value(value[i + 1]) * 16 + hex_digit_value(value[i + 2])));
       i += 2;
     } else {
       out.push_back(value[i]);

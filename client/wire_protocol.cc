@@ -1,5 +1,7 @@
 #include "client/wire_protocol.h"
 
+#include "common/hex.h"
+
 namespace p2p {
 
 namespace {
@@ -25,13 +27,6 @@ std::string header(wire_type type) {
 bool swarm_char(uint8_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -173,8 +168,8 @@ std::string wire_absent(uint32_t request_id) {
 bool content_hash_from_hex(const std::string& hex, content_hash* out) {
   if (hex.size() != 64) return false;
   for (size_t i = 0; i < 32; ++i) {
-    int hi = hex_value(hex[2 * i]);
-    int lo = hex_value(hex[2 * i + 1]);
+    int hi = hex_digit_value(hex[2 * i]);
+    int lo = hex_digit_value(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
   }

@@ -3,22 +3,17 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/hex.h"
+
 namespace p2p {
 
 namespace {
-
-int hex_digit(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
 
 bool read_hex4(std::string_view text, size_t at, uint32_t* out) {
   if (at + 4 > text.size()) return false;
   uint32_t value = 0;
   for (size_t i = 0; i < 4; ++i) {
-    int digit = hex_digit(text[at + i]);
+    int digit = hex_digit_value(text[at + i]);
     if (digit < 0) return false;
     value = (value << 4) | static_cast<uint32_t>(digit);
   }

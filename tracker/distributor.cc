@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/hex.h"
 #include "common/hmac_sha256.h"
 #include "tracker/json_limits.h"
 #include "tracker/ticket.h"
@@ -77,13 +78,6 @@ bool prerelease_valid(std::string_view s) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool percent_decode(std::string_view in, std::string* out) {
   out->clear();
   for (size_t i = 0; i < in.size(); ++i) {
@@ -92,8 +86,8 @@ bool percent_decode(std::string_view in, std::string* out) {
       out->push_back(' ');
     } else if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
+      int hi = hex_digit_value(in[i + 1]);
+      int lo = hex_digit_value(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out->push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

@@ -2,17 +2,9 @@
 
 #include <vector>
 
+#include "common/hex.h"
+
 namespace p2p {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string resolve_segment_path(std::string_view manifest_path, std::string_view item_uri) {
   std::string_view ref = item_uri.substr(0, item_uri.find_first_of("?#"));
@@ -43,8 +35,8 @@ std::string resolve_segment_path(std::string_view manifest_path, std::string_vie
       continue;
     }
     if (i + 2 >= joined.size()) return "";
-    int hi = hex_value(joined[i + 1]);
-    int lo = hex_value(joined[i + 2]);
+    int hi = hex_digit_value(joined[i + 1]);
+    int lo = hex_digit_value(joined[i + 2]);
     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return "";
     decoded += static_cast<char>(hi * 16 + lo);
     i += 2;
