@@ -178,9 +178,7 @@ void client::on_manifest(const std::string& url, const std::string& body,
   if (looks_like_mpd(url, content_type, body)) {
     dash_mpd mpd;
     dash_options options;
-    options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
+    options.now_unix_ms = unix_now_ms();
     manifest_status status = dash_parse(body, url, limits, options, &mpd);
     if (status != manifest_status::ok) {
       log(std::string("MPD ") + manifest_status_name(status) + ", HTTP only: " + url);

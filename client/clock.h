@@ -21,6 +21,14 @@ class steady_clock_source : public clock_source {
   }
 };
 
+// Wall-clock Unix time, for what is dated in it (DASH availability times, credential
+// expiry); everything scheduled uses a clock_source instead.
+inline int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 class manual_clock : public clock_source {
  public:
   int64_t now_ms() const override { return now_; }

@@ -3,8 +3,8 @@
 #include <jansson.h>
 
 #include <algorithm>
-#include <chrono>
 
+#include "client/clock.h"
 #include "client/dash_mpd.h"
 #include "client/hls_playlist.h"
 #include "client/peer_swarm.h"
@@ -196,9 +196,7 @@ void p2p_session::set_credential(const std::string& credential) {
   hints_.credential = credential;
   if (signalling_) signalling_->set_header("X-P2P-Credential", credential);
   session_credential_claims claims;
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  const int64_t now_s = unix_now_ms() / 1000;
   if (!read_session_credential_claims(credential, &claims) || claims.expires <= now_s) {
     // Unreadable or already expired: the endpoints will say; try the manifest in a while.
     credential_refresh_ms_ = clock_.now_ms() + kCredentialRetryMs;
@@ -233,9 +231,7 @@ void p2p_session::refresh_credential() {
     } else {
       dash_mpd mpd;
       dash_options options;
-      options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+      options.now_unix_ms = unix_now_ms();
       if (dash_parse(response.body, manifest_url_, limits, options, &mpd) == manifest_status::ok)
         fresh = mpd.hints;
     }

@@ -1,9 +1,9 @@
 #include "client/virtual_player.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
+#include "client/clock.h"
 #include "client/dash_mpd.h"
 #include "client/hls_playlist.h"
 
@@ -134,9 +134,7 @@ void virtual_player::on_media(const std::string& body) {
 void virtual_player::on_mpd(const std::string& body) {
   dash_mpd mpd;
   dash_options options;
-  options.now_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  options.now_unix_ms = unix_now_ms();
   if (dash_parse(body, media_url_, manifest_limits(), options, &mpd) != manifest_status::ok ||
       mpd.periods.empty()) {
     if (tracks_.empty()) {
