@@ -115,6 +115,7 @@ bool config_set(daemon_config* config, std::string_view key, std::string_view va
     return false;
   }
   if (key == "drain_timeout") return unsigned_in(3600, &config->drain_timeout_seconds);
+  if (key == "write_coalesce_us") return unsigned_in(100000, &config->write_coalesce_us);
   if (key == "max_message_bytes") return positive_in(1 << 24, &l.max_message_bytes);
   if (key == "messages_per_second") return positive_in(1000000, &l.messages_per_second);
   if (key == "message_burst") return positive_in(1000000, &l.message_burst);
@@ -206,9 +207,10 @@ std::string config_usage() {
          "keys (also `KEY VALUE` lines in FILE): listen, port, ticket_secret, "
          "ticket_secret_file,\n  ticket_skew, ping_interval, idle_timeout, webtorrent_interval, "
          "webtorrent_origin_allow,\n  webtorrent_origin_deny, webtorrent_require_origin, "
-         "trust_forwarded_for, drain_timeout,\n  max_message_bytes, messages_per_second, "
-         "message_burst, max_connections_per_ip,\n  max_connections, max_peers_per_swarm, "
-         "max_queue_bytes, max_queue_messages,\n  max_memory_mb, max_scrape_hashes\n";
+         "trust_forwarded_for, drain_timeout,\n  write_coalesce_us, max_message_bytes, "
+         "messages_per_second, message_burst,\n  max_connections_per_ip, max_connections, "
+         "max_peers_per_swarm, max_queue_bytes,\n  max_queue_messages, max_memory_mb, "
+         "max_scrape_hashes\n";
 }
 
 }  // namespace p2p

@@ -18,6 +18,9 @@ struct daemon_config {
   // (nginx on the same host); otherwise every viewer is 127.0.0.1 to the per-IP limit.
   bool trust_forwarded_for = false;
   int drain_timeout_seconds = 10;
+  // After a busy loop pass, outgoing frames wait up to this long while input keeps being
+  // handled, so each connection's frames leave in fewer sends. 0: write every pass.
+  int write_coalesce_us = 2000;
   signalling_settings settings;
 };
 

@@ -19,7 +19,8 @@ void file_then_flags(void**) {
       "ticket_secret from-file\n"
       "webtorrent_origin_allow https://a.example *.b.example\n"
       "max_memory_mb 64\n"
-      "trust_forwarded_for on\n",
+      "trust_forwarded_for on\n"
+      "write_coalesce_us 500\n",
       file);
   std::fclose(file);
   p2p::daemon_config config;
@@ -34,6 +35,7 @@ void file_then_flags(void**) {
   assert_int_equal(config.settings.limits.max_memory_bytes, 64u << 20);
   assert_true(config.settings.limits.messages_per_second == 7.0);
   assert_true(config.trust_forwarded_for);
+  assert_int_equal(config.write_coalesce_us, 500);
   std::remove(path);
 }
 
@@ -45,6 +47,10 @@ void errors_name_the_line(void**) {
   assert_false(p2p::config_parse_text(&config, "port 70000\n", &error));
   assert_false(p2p::config_parse_text(&config, "idle_timeout 0\n", &error));
   assert_false(p2p::config_parse_text(&config, "trust_forwarded_for maybe\n", &error));
+  assert_false(p2p::config_parse_text(&config, "write_coalesce_us 100001\n", &error));
+  assert_false(p2p::config_parse_text(&config, "write_coalesce_us -1\n", &error));
+  assert_true(p2p::config_parse_text(&config, "write_coalesce_us 0\n", &error));
+  assert_int_equal(config.write_coalesce_us, 0);
 }
 
 void secret_required(void**) {

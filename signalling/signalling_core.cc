@@ -237,6 +237,10 @@ bool signalling_core::enqueue(connection_id id, connection& c, std::string frame
     c.outbox.back() = std::move(frame);
   }
   if (was_empty) sink_->wants_write(id);
+  if (c.outbox.size() * 2 > settings_.limits.max_queue_messages ||
+      c.outbox_bytes * 2 > settings_.limits.max_queue_bytes) {
+    sink_->queue_filling(id);
+  }
   return true;
 }
 

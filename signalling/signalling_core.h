@@ -100,6 +100,10 @@ class connection_sink {
   virtual void wants_close(connection_id id, close_code code) = 0;
   // The connection has been silent for ping_interval: send a WebSocket ping.
   virtual void wants_ping(connection_id id) = 0;
+  // The connection's queue passed half of max_queue_messages or max_queue_bytes: a sink
+  // that holds writes back (write coalescing) should write now, before the limit turns
+  // the connection into a slow reader.
+  virtual void queue_filling(connection_id /*id*/) {}
 };
 
 // Rough cost of one connection beyond its queued bytes, for the memory limit.

@@ -22,7 +22,9 @@ struct recording_sink : p2p::connection_sink {
   std::map<p2p::connection_id, p2p::close_code> closes;
   int writes = 0;
   std::vector<p2p::connection_id> pings;
+  std::vector<p2p::connection_id> filling;
   void wants_write(p2p::connection_id) override { ++writes; }
+  void queue_filling(p2p::connection_id id) override { filling.push_back(id); }
   void wants_ping(p2p::connection_id id) override { pings.push_back(id); }
   void wants_close(p2p::connection_id id, p2p::close_code code) override { closes[id] = code; }
 };
@@ -324,7 +326,13 @@ void slow_reader_dropped(void**) {
   settings.limits.message_burst = 1000;
   p2p::signalling_core core(settings, &sink, 1);
   open_pair(core);
-  for (int i = 0; i < 4; ++i) send(core, 1, R"({"type":"offer","to":"B","sdp":"x"})");
+  for (int i = 0; i < 2; ++i) send(core, 1, R"({"type":"offer","to":"B","sdp":"x"})");
+  assert_true(sink.filling.empty());
+  // Past half of max_queue_messages: a sink that holds writes back is told to write now.
+  send(core, 1, R"({"type":"offer","to":"B","sdp":"x"})");
+  assert_int_equal(sink.filling.size(), 1);
+  assert_int_equal(sink.filling[0], 2);
+  send(core, 1, R"({"type":"offer","to":"B","sdp":"x"})");
   assert_int_equal(sink.closes.count(2), 0);
   send(core, 1, R"({"type":"offer","to":"B","sdp":"x"})");
   assert_int_equal(static_cast<int>(sink.closes.at(2)),

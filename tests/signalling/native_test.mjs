@@ -336,6 +336,50 @@ test('a peer that never reads is dropped; memory stays bounded', async () => {
   await assertBystandersWork(bystanderA, bystanderB, 'slow');
 });
 
+test('a burst from many senders arrives whole and in order (writes held and coalesced)', async () => {
+  // Its own daemon, limits out of the way: enough frames per loop pass that the daemon
+  // holds its writes (write_coalesce_us) and sends each queue in one piece.
+  const busy = await startDaemon({
+    'ticket-secret': 'burst-secret',
+    'messages-per-second': 100000,
+    'message-burst': 100000,
+    'write-coalesce-us': 5000,
+  });
+  const join = async (peer) => {
+    const socket = new Peer(`${busy.url}/v1/signal?ticket=${signTicket('burst-secret', peer, 'burst')}`);
+    assert.equal((await socket.next()).type, 'welcome');
+    return socket;
+  };
+  try {
+    const receiver = await join('receiver');
+    const senders = [];
+    for (let s = 0; s < 6; s++) senders.push(await join(`sender${s}`));
+    const perSender = 200;
+    senders.forEach((sender, s) => {
+      for (let i = 0; i < perSender; i++) {
+        sender.send({ type: 'candidate', to: 'receiver', candidate: `${s}:${i}` });
+      }
+    });
+    const next = new Array(senders.length).fill(0);
+    for (let n = 0; n < senders.length * perSender; n++) {
+      const m = await receiver.next();
+      assert.equal(m.type, 'candidate');
+      const [s, i] = m.candidate.split(':').map(Number);
+      assert.equal(m.from, `sender${s}`);
+      assert.equal(i, next[s], `sender${s}'s frames out of order`);
+      next[s]++;
+    }
+    const metrics = await busy.metrics();
+    assert.match(metrics, /signalling_messages_relayed_total\{protocol="native"\} 1200/);
+    const holds = Number(/signalling_write_holds_total (\d+)/.exec(metrics)[1]);
+    assert.ok(holds >= 1, 'no loop pass held its writes');
+    for (const socket of [receiver, ...senders]) socket.close();
+  } finally {
+    await busy.stop();
+  }
+  await assertBystandersWork(bystanderA, bystanderB, 'burst');
+});
+
 test('metrics count connections, relays and rejects by reason', async () => {
   const metrics = await daemon.metrics();
   assert.match(metrics, /# TYPE signalling_connections gauge/);
