@@ -80,6 +80,30 @@ struct string_stops {
 };
 constexpr string_stops kStringStops;
 
+// The first byte at or after `at` that ends a plain run (see string_stops), or `size`.
+// Eight bytes per step: a byte is flagged when it is below 0x20, a quote or a backslash
+// (the subtraction sets its top bit) or is non-ASCII (its own top bit). A borrow can flag
+// bytes after a real stop, never before one, so the lowest flagged byte is the first stop.
+size_t plain_run_end(const char* data, size_t at, size_t size) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  while (size - at >= 8) {
+    uint64_t x;
+    std::memcpy(&x, data + at, sizeof(x));
+    uint64_t quote = x ^ (kOnes * '"');
+    uint64_t backslash = x ^ (kOnes * '\\');
+    uint64_t stops = (((x - kOnes * 0x20) & ~x) | ((quote - kOnes) & ~quote) |
+                      ((backslash - kOnes) & ~backslash) | x) &
+                     kHigh;
+    if (stops != 0) return at + (static_cast<size_t>(__builtin_ctzll(stops)) >> 3);
+    at += 8;
+  }
+#endif
+  while (at < size && !kStringStops.stop[static_cast<unsigned char>(data[at])]) ++at;
+  return at;
+}
+
 class scanner {
  public:
   // `validated`: the text is known to be valid JSON (a piece of an already parsed
@@ -107,10 +131,7 @@ class scanner {
     if (validated_ && decoded == nullptr) return skip_validated_string();
     while (pos_ < text_.size()) {
       // Plain ASCII runs (most of an SDP) in one step.
-      size_t run = pos_;
-      const size_t size = text_.size();
-      const char* data = text_.data();
-      while (run < size && !kStringStops.stop[static_cast<unsigned char>(data[run])]) ++run;
+      size_t run = plain_run_end(text_.data(), pos_, text_.size());
       if (run > pos_) {
         if (decoded != nullptr) decoded->append(text_.substr(pos_, run - pos_));
         pos_ = run;
@@ -311,6 +332,7 @@ bool json_object_text::parse_validated(std::string_view text) {
 
 bool json_object_text::parse_text(std::string_view text, int max_depth, bool validated) {
   members_.clear();
+  escaped_keys_.clear();
   // Reused objects keep their capacity; a fresh one starts with room for a typical message.
   if (members_.capacity() < 16) members_.reserve(16);
   scanner in(text, max_depth, validated);
@@ -321,9 +343,23 @@ bool json_object_text::parse_text(std::string_view text, int max_depth, bool val
   if (in.peek('}')) {
     in.advance();
   } else {
+    std::string decoded;
     for (;;) {
-      std::string key;
-      if (!in.string(&key)) return false;
+      // A key without escapes (nearly all) is a view of the text; others are decoded once
+      // into escaped_keys_ and their views made when parsing is done (it may reallocate).
+      size_t key_start = in.position();
+      if (!in.string(nullptr)) return false;
+      std::string_view raw_key = in.slice(key_start);
+      raw_key = raw_key.substr(1, raw_key.size() - 2);
+      member m{raw_key, kNotEscaped, json_value_text{}};
+      if (raw_key.find('\\') != std::string_view::npos) {
+        scanner again(in.slice(key_start), 1);
+        decoded.clear();
+        if (!again.string(&decoded)) return false;
+        m.escaped_at = escaped_keys_.size();
+        m.key = std::string_view(nullptr, decoded.size());  // pointed into escaped_keys_ below
+        escaped_keys_ += decoded;
+      }
       in.skip_space();
       if (!in.peek(':')) return false;
       in.advance();
@@ -331,10 +367,8 @@ bool json_object_text::parse_text(std::string_view text, int max_depth, bool val
       size_t start = in.position();
       json_kind kind;
       if (!in.value(&kind, 1)) return false;
-      for (const auto& existing : members_) {
-        if (existing.key == key) return false;
-      }
-      members_.push_back(member{std::move(key), json_value_text{kind, in.slice(start)}});
+      m.value = json_value_text{kind, in.slice(start)};
+      members_.push_back(m);
       in.skip_space();
       if (in.peek('}')) {
         in.advance();
@@ -346,13 +380,26 @@ bool json_object_text::parse_text(std::string_view text, int max_depth, bool val
     }
   }
   in.skip_space();
-  return in.at_end();
+  if (!in.at_end()) return false;
+  for (auto& m : members_) {
+    if (m.escaped_at != kNotEscaped) {
+      m.key = std::string_view(escaped_keys_).substr(m.escaped_at, m.key.size());
+    }
+  }
+  // A repeated key makes the object ambiguous (JavaScript keeps the last, others the first).
+  for (size_t i = 1; i < members_.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (members_[i].key == members_[j].key) return false;
+    }
+  }
+  return true;
 }
 
 const json_value_text* json_object_text::get(std::string_view key) const {
   for (const auto& m : members_) {
-    // Lengths first: most keys differ in length, and a memcmp call per key adds up.
-    if (m.key.size() == key.size() && std::memcmp(m.key.data(), key.data(), key.size()) == 0) {
+    // Lengths and first bytes first: most keys differ there, and a memcmp call adds up.
+    if (m.key.size() == key.size() && (key.empty() || m.key[0] == key[0]) &&
+        std::memcmp(m.key.data(), key.data(), key.size()) == 0) {
       return &m.value;
     }
   }

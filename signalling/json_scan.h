@@ -31,18 +31,22 @@ class json_object_text {
 
   const json_value_text* get(std::string_view key) const;
   size_t size() const { return members_.size(); }
-  // The i-th key (decoded) and value, in document order.
-  const std::string& key(size_t i) const { return members_[i].key; }
+  // The i-th key (decoded) and value, in document order. Views into the parsed text (or
+  // into this object, for keys written with escapes): valid until the next parse.
+  std::string_view key(size_t i) const { return members_[i].key; }
   const json_value_text& value(size_t i) const { return members_[i].value; }
 
  private:
   bool parse_text(std::string_view text, int max_depth, bool validated);
 
+  static constexpr size_t kNotEscaped = ~size_t{0};
   struct member {
-    std::string key;
+    std::string_view key;
+    size_t escaped_at;  // where the decoded key is in escaped_keys_, or kNotEscaped
     json_value_text value;
   };
   std::vector<member> members_;
+  std::string escaped_keys_;
 };
 
 // Decodes a validated string value (`raw` with its quotes) to UTF-8; false if `raw` is not

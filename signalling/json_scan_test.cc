@@ -79,6 +79,53 @@ void invalid_texts(void**) {
   assert_true(o.parse(deep, 64));
 }
 
+// Every byte class at every offset of a string (the scan takes eight bytes at a time): the
+// first stop found must be the real one, whatever follows it.
+void stops_at_every_offset(void**) {
+  struct probe {
+    std::string bytes;  // placed inside the string at the offset
+    bool valid;
+    std::string value;  // decoded bytes (when valid)
+  };
+  const probe probes[] = {
+      {"\x01", false, ""},    {"\x1f", false, ""},
+      {"\\n", true, "\n"},    {"\\\"", true, "\""},
+      {"\x7f", true, "\x7f"}, {" ", true, " "},
+      {"\x80", false, ""},    {"\xC3\xA9", true, "\xC3\xA9"},
+      {"\xFF", false, ""},    {"\\u0041", true, "A"},
+      {"\x1f\"", false, ""},  {"\"", true, ""},
+  };
+  p2p::json_object_text o;
+  for (const probe& p : probes) {
+    for (size_t offset = 0; offset < 24; ++offset) {
+      for (size_t after = 0; after < 10; ++after) {
+        std::string before(offset, 'a');
+        std::string tail(after, 'z');
+        // A probe that is itself the closing quote ends the string early: what follows
+        // the string is then `tail` and a stray quote, which must be refused.
+        std::string text = "{\"k" + before + "\":\"" + before + p.bytes + tail + "\"}";
+        bool ends_early = p.bytes == "\"";
+        bool want = p.valid && !ends_early;
+        if (o.parse(text) != want)
+          fail_msg("offset %zu after %zu probe %zu", offset, after, &p - probes);
+        if (!want) continue;
+        assert_true(o.key(0) == "k" + before);
+        std::string value;
+        assert_true(p2p::json_string_value(o.value(0).raw, &value));
+        assert_true(value == before + p.value + tail);
+      }
+    }
+  }
+  // Keys written with escapes are decoded; the same key spelled two ways is a repeat.
+  assert_true(o.parse(R"({"a\u0062":1,"c":2,"\u0064":3})"));
+  assert_true(o.key(0) == "ab");
+  assert_true(o.key(2) == "d");
+  assert_non_null(o.get("ab"));
+  assert_non_null(o.get("d"));
+  assert_null(o.get("a\\u0062"));
+  assert_false(o.parse(R"({"ab":1,"a\u0062":2})"));
+}
+
 void writing_and_numbers(void**) {
   std::string out;
   p2p::json_append_string(&out, std::string("a\"\\\x01\xC3\xA9", 6));
@@ -97,9 +144,8 @@ void writing_and_numbers(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(valid_objects),
-      cmocka_unit_test(validated_pieces),
-      cmocka_unit_test(invalid_texts),
+      cmocka_unit_test(valid_objects),       cmocka_unit_test(validated_pieces),
+      cmocka_unit_test(invalid_texts),       cmocka_unit_test(stops_at_every_offset),
       cmocka_unit_test(writing_and_numbers),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

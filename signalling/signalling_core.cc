@@ -450,7 +450,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   }
   // Every field is checked: nothing unvalidated is relayed.
   for (size_t i = 0; i < message.size(); ++i) {
-    const std::string& field = message.key(i);
+    std::string_view field = message.key(i);
     const json_value_text& value = message.value(i);
     bool ok;
     long long number = 0;
@@ -473,7 +473,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
       ok = false;
     }
     if (!ok) {
-      std::string why = "field '" + field + "' not allowed or ill-typed";
+      std::string why = "field '" + std::string(field) + "' not allowed or ill-typed";
       native_error(id, c, reject_reason::bad_message, why.c_str(), target);
       return;
     }
@@ -513,7 +513,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   frame += ",\"from\":";
   json_append_string(&frame, c.peer_id);
   for (size_t i = 0; i < message.size(); ++i) {
-    const std::string& field = message.key(i);
+    std::string_view field = message.key(i);
     if (field == "type"sv || field == "to"sv) continue;
     frame += ',';
     json_append_string(&frame, field);
