@@ -77,8 +77,34 @@ constexpr size_t kFrameReserve = 512;
 
 const char* reject_reason_code(reject_reason reason) { return text_of(reason).code; }
 
+size_t wt_id_hash::operator()(const wt_id& id) const {
+  uint64_t a;
+  uint64_t b;
+  uint32_t c;
+  std::memcpy(&a, id.bytes.data(), sizeof(a));
+  std::memcpy(&b, id.bytes.data() + 8, sizeof(b));
+  std::memcpy(&c, id.bytes.data() + 16, sizeof(c));
+  // Folded 64x64->128 multiplies of key-whitened words (as in wyhash).
+  auto fold = [](uint64_t x, uint64_t y) {
+    unsigned __int128 product = static_cast<unsigned __int128>(x) * y;
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  };
+  return static_cast<size_t>(fold(a ^ key[0], b ^ key[1]) ^ fold(c ^ key[2], key[3]));
+}
+
 signalling_core::signalling_core(signalling_settings settings, connection_sink* sink, uint64_t seed)
-    : settings_(std::move(settings)), sink_(sink), rng_(seed) {}
+    : settings_(std::move(settings)), sink_(sink), rng_(seed) {
+  std::mt19937_64 keys(seed ^ 0x9e3779b97f4a7c15ull);
+  for (uint64_t& k : wt_hash_.key) k = keys();
+  wt_hash_.key[3] |= uint64_t{1} << 63;  // never zero: it multiplies the last word
+  wt_swarms_ = decltype(wt_swarms_)(16, wt_hash_);
+}
+
+signalling_core::wt_swarm signalling_core::new_wt_swarm() const {
+  wt_swarm swarm;
+  swarm.index = decltype(swarm.index)(8, wt_hash_);
+  return swarm;
+}
 
 void signalling_core::reconfigure(signalling_settings settings) {
   settings.frame_headroom = settings_.frame_headroom;
@@ -297,7 +323,7 @@ void signalling_core::leave_routing(connection_id id, connection& c) {
   }
 }
 
-void signalling_core::wt_remove_peer(const std::string& info_hash, const std::string& peer_id) {
+void signalling_core::wt_remove_peer(const wt_id& info_hash, const wt_id& peer_id) {
   auto swarm_it = wt_swarms_.find(info_hash);
   if (swarm_it == wt_swarms_.end()) return;
   wt_swarm& swarm = swarm_it->second;
@@ -529,7 +555,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
 }
 
 void signalling_core::wt_failure(connection_id id, connection& c, const std::string& reason,
-                                 const std::string* info_hash, reject_reason counted_as) {
+                                 const wt_id* info_hash, reject_reason counted_as) {
   count_reject(counted_as);
   std::string frame(settings_.frame_headroom, '\0');
   frame += info_hash != nullptr ? "{\"action\":\"announce\",\"failure reason\":"
@@ -537,7 +563,7 @@ void signalling_core::wt_failure(connection_id id, connection& c, const std::str
   json_append_string(&frame, reason);
   if (info_hash != nullptr) {
     frame += ",\"info_hash\":";
-    json_append_string(&frame, binary_to_utf8(*info_hash));
+    json_append_string(&frame, binary_to_utf8(info_hash->view()));
   }
   frame += '}';
   enqueue(id, c, std::move(frame));
@@ -548,17 +574,18 @@ namespace {
 // The JSON text of a binary id, given the literal it came in (validated by
 // binary_id_member): the literal itself when it has no escapes, since re-encoding its bytes
 // would give the same text; otherwise the canonical form.
-void append_binary_literal(std::string* out, std::string_view raw, const std::string& bytes) {
+void append_binary_literal(std::string* out, std::string_view raw, const wt_id& id) {
   if (raw.find('\\') == std::string_view::npos) {
     out->append(raw);
   } else {
-    json_append_string(out, binary_to_utf8(bytes));
+    json_append_string(out, binary_to_utf8(id.view()));
   }
 }
 
 // A WebTorrent binary id member: a JSON string of exactly 20 characters U+0000..U+00FF.
 // `utf8` is scratch.
-bool binary_id_member(const json_value_text* value, std::string* out, std::string* utf8) {
+bool binary_id_member(const json_value_text* value, wt_id* out, std::string* utf8,
+                      std::string* bytes) {
   if (value == nullptr || value->kind != json_kind::string) return false;
   std::string_view raw = value->raw;
   // The common case, 20 printable ASCII characters: the bytes are the text.
@@ -572,20 +599,26 @@ bool binary_id_member(const json_value_text* value, std::string* out, std::strin
       }
     }
     if (plain) {
-      out->assign(raw.data() + 1, 20);
+      std::memcpy(out->bytes.data(), raw.data() + 1, out->bytes.size());
       return true;
     }
   }
-  return json_string_value(raw, utf8) && binary_from_utf8(*utf8, out) && out->size() == 20;
+  if (!json_string_value(raw, utf8) || !binary_from_utf8(*utf8, bytes) ||
+      bytes->size() != out->bytes.size()) {
+    return false;
+  }
+  std::memcpy(out->bytes.data(), bytes->data(), out->bytes.size());
+  return true;
 }
 
-bool binary_id_member(const json_value_text* value, std::string* out) {
+bool binary_id_member(const json_value_text* value, wt_id* out) {
   std::string utf8;
-  return binary_id_member(value, out, &utf8);
+  std::string bytes;
+  return binary_id_member(value, out, &utf8, &bytes);
 }
 
-void append_binary(std::string* out, const std::string& bytes) {
-  json_append_string(out, binary_to_utf8(bytes));
+void append_binary(std::string* out, const wt_id& id) {
+  json_append_string(out, binary_to_utf8(id.view()));
 }
 
 void append_decimal(std::string* out, uint64_t value) {
@@ -635,8 +668,8 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   if (action_name == "scrape"sv) {
     ++wt_scrapes_;
     const json_value_text* hashes = message.get("info_hash");
-    std::vector<std::string> wanted;
-    std::string hash;
+    std::vector<wt_id> wanted;
+    wt_id hash;
     if (hashes != nullptr && hashes->kind == json_kind::string) {
       if (!binary_id_member(hashes, &hash)) return wt_failure(id, c, "invalid info_hash", nullptr);
       wanted.push_back(hash);
@@ -654,7 +687,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     std::string frame(headroom, '\0');
     frame += "{\"action\":\"scrape\",\"files\":{";
     bool first = true;
-    std::vector<std::string> listed;
+    std::vector<wt_id> listed;
     for (const auto& wanted_hash : wanted) {
       // A hash asked twice is one key, as in a JavaScript object.
       if (std::find(listed.begin(), listed.end(), wanted_hash) != listed.end()) continue;
@@ -683,20 +716,21 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
   }
 
   ++wt_announces_;
-  std::string& info_hash = scratch.info_hash;
-  std::string& peer_id = scratch.peer_id;
-  std::string& to_peer_id = scratch.to_peer_id;
+  wt_id& info_hash = scratch.info_hash;
+  wt_id& peer_id = scratch.peer_id;
+  wt_id& to_peer_id = scratch.to_peer_id;
   const json_value_text* info_hash_value = message.get("info_hash");
   const json_value_text* peer_id_value = message.get("peer_id");
-  if (!binary_id_member(info_hash_value, &info_hash, &scratch.utf8)) {
+  if (!binary_id_member(info_hash_value, &info_hash, &scratch.utf8, &scratch.bytes)) {
     return wt_failure(id, c, "invalid info_hash", nullptr);
   }
-  if (!binary_id_member(peer_id_value, &peer_id, &scratch.utf8)) {
+  if (!binary_id_member(peer_id_value, &peer_id, &scratch.utf8, &scratch.bytes)) {
     return wt_failure(id, c, "invalid peer_id", nullptr);
   }
   const json_value_text* answer = message.get("answer");
   const bool has_answer = truthy(answer);
-  if (has_answer && !binary_id_member(message.get("to_peer_id"), &to_peer_id, &scratch.utf8)) {
+  if (has_answer &&
+      !binary_id_member(message.get("to_peer_id"), &to_peer_id, &scratch.utf8, &scratch.bytes)) {
     return wt_failure(id, c, "invalid `to_peer_id` (required with `answer`)", nullptr);
   }
   const json_value_text* left = message.get("left");
@@ -743,7 +777,8 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       swarm_it = wt_swarms_.find(info_hash);
     }
   } else {
-    if (swarm_it == wt_swarms_.end()) swarm_it = wt_swarms_.emplace(info_hash, wt_swarm{}).first;
+    if (swarm_it == wt_swarms_.end())
+      swarm_it = wt_swarms_.emplace(info_hash, new_wt_swarm()).first;
     wt_swarm& swarm = swarm_it->second;
     auto existing = swarm.index.find(peer_id);
     if (existing == swarm.index.end()) {
@@ -906,14 +941,14 @@ void signalling_core::tick(int64_t now_ms) {
   }
 
   const int64_t expiry_ms = int64_t{settings_.webtorrent_interval_seconds} * 2000;
-  std::vector<std::pair<std::string, wt_peer>> expired;
+  std::vector<std::pair<wt_id, wt_peer>> expired;
   for (const auto& [hash, swarm] : wt_swarms_) {
     for (const auto& peer : swarm.peers) {
       if (now_ms - peer.last_announce_ms > expiry_ms) expired.emplace_back(hash, peer);
     }
   }
   for (const auto& entry : expired) {
-    const std::string& hash = entry.first;
+    const wt_id& hash = entry.first;
     const wt_peer& peer = entry.second;
     wt_remove_peer(hash, peer.peer_id);
     ++wt_peers_expired_;

@@ -5,8 +5,10 @@
 // outgoing queues; the core tells the glue when a queue has data and when to close.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <list>
 #include <random>
 #include <string>
@@ -19,6 +21,23 @@
 namespace p2p {
 
 using connection_id = uint64_t;
+
+// A WebTorrent info_hash or peer_id: exactly 20 raw bytes, held inline (no allocation).
+struct wt_id {
+  std::array<char, 20> bytes{};
+  std::string_view view() const { return {bytes.data(), bytes.size()}; }
+  bool operator==(const wt_id& other) const {
+    return std::memcmp(bytes.data(), other.bytes.data(), bytes.size()) == 0;
+  }
+  bool operator!=(const wt_id& other) const { return !(*this == other); }
+};
+
+// Keyed hash for the swarm and peer tables: ids come from clients, so the key is a
+// per-process random secret, keeping anyone from choosing ids that share a bucket.
+struct wt_id_hash {
+  uint64_t key[4] = {};
+  size_t operator()(const wt_id& id) const;
+};
 
 // WebSocket close codes the daemon uses (RFC 6455 section 7.4 plus two private ones).
 enum class close_code : uint16_t {
@@ -157,8 +176,8 @@ class signalling_core {
   enum class connection_kind { native, webtorrent, refused };
 
   struct wt_membership {
-    std::string info_hash;  // 20 raw bytes
-    std::string peer_id;    // 20 raw bytes
+    wt_id info_hash;
+    wt_id peer_id;
   };
 
   struct connection {
@@ -179,15 +198,15 @@ class signalling_core {
   };
 
   struct wt_peer {
-    std::string peer_id;
+    wt_id peer_id;
     connection_id owner = 0;
     bool complete = false;
     int64_t last_announce_ms = 0;
   };
 
   struct wt_swarm {
-    std::vector<wt_peer> peers;                     // unordered; random start for fan-out
-    std::unordered_map<std::string, size_t> index;  // peer_id -> position in peers
+    std::vector<wt_peer> peers;                           // unordered; random start for fan-out
+    std::unordered_map<wt_id, size_t, wt_id_hash> index;  // peer_id -> position in peers
     uint64_t complete = 0;
     uint64_t incomplete = 0;
     uint64_t downloaded = 0;
@@ -215,9 +234,10 @@ class signalling_core {
                     std::string_view to);
   void handle_webtorrent(connection_id id, connection& c, std::string_view text, int64_t now_ms);
   void wt_failure(connection_id id, connection& c, const std::string& reason,
-                  const std::string* info_hash,
+                  const wt_id* info_hash,
                   reject_reason counted_as = reject_reason::invalid_request);
-  void wt_remove_peer(const std::string& info_hash, const std::string& peer_id);
+  void wt_remove_peer(const wt_id& info_hash, const wt_id& peer_id);
+  wt_swarm new_wt_swarm() const;
   bool origin_allowed(std::string_view origin) const;
 
   signalling_settings settings_;
@@ -229,7 +249,8 @@ class signalling_core {
   std::unordered_map<std::string, size_t> connections_per_ip_;
   // swarm_id -> (peer_id -> connection)
   std::unordered_map<std::string, std::unordered_map<std::string, connection_id>> native_swarms_;
-  std::unordered_map<std::string, wt_swarm> wt_swarms_;  // key: raw 20-byte info_hash
+  wt_id_hash wt_hash_;                                         // keyed at construction
+  std::unordered_map<wt_id, wt_swarm, wt_id_hash> wt_swarms_;  // key: info_hash
   // Sent frames' buffers and queue nodes, reused by the next frames (bounded pools).
   std::vector<std::string> spare_buffers_;
   std::list<std::string> spare_nodes_;
@@ -241,9 +262,10 @@ class signalling_core {
     std::vector<json_value_text> offers;
     std::vector<connection_id> targets;
     std::string utf8;
-    std::string info_hash;
-    std::string peer_id;
-    std::string to_peer_id;
+    std::string bytes;
+    wt_id info_hash;
+    wt_id peer_id;
+    wt_id to_peer_id;
     std::string info_hash_json;
     std::string peer_id_json;
   } wt_scratch_;
