@@ -124,9 +124,24 @@ class scanner {
   size_t position() const { return pos_; }
   std::string_view slice(size_t from) const { return text_.substr(from, pos_ - from); }
 
-  // A string literal; `decoded` (if not null) receives its UTF-8 value.
-  bool string(std::string* decoded) {
+  // A string literal; `decoded` (if not null) receives its UTF-8 value, `plain` (if not
+  // null) whether it was written without escapes or non-ASCII bytes.
+  bool string(std::string* decoded, bool* plain = nullptr) {
     if (!peek('"')) return false;
+    // Most strings (keys, ids, actions) are plain ASCII up to their closing quote.
+    size_t run = plain_run_end(text_.data(), pos_ + 1, text_.size());
+    if (run < text_.size() && text_[run] == '"') {
+      if (decoded != nullptr) decoded->append(text_.data() + pos_ + 1, run - pos_ - 1);
+      if (plain != nullptr) *plain = true;
+      pos_ = run + 1;
+      return true;
+    }
+    if (plain != nullptr) *plain = false;
+    return string_with_escapes(decoded);
+  }
+
+  // The general case of string(): escapes, UTF-8 sequences, controls (refused).
+  [[gnu::noinline]] bool string_with_escapes(std::string* decoded) {
     ++pos_;
     if (validated_ && decoded == nullptr) return skip_validated_string();
     while (pos_ < text_.size()) {
@@ -348,11 +363,12 @@ bool json_object_text::parse_text(std::string_view text, int max_depth, bool val
       // A key without escapes (nearly all) is a view of the text; others are decoded once
       // into escaped_keys_ and their views made when parsing is done (it may reallocate).
       size_t key_start = in.position();
-      if (!in.string(nullptr)) return false;
+      bool plain = false;
+      if (!in.string(nullptr, &plain)) return false;
       std::string_view raw_key = in.slice(key_start);
       raw_key = raw_key.substr(1, raw_key.size() - 2);
       member m{raw_key, kNotEscaped, json_value_text{}};
-      if (raw_key.find('\\') != std::string_view::npos) {
+      if (!plain && raw_key.find('\\') != std::string_view::npos) {
         scanner again(in.slice(key_start), 1);
         decoded.clear();
         if (!again.string(&decoded)) return false;

@@ -278,12 +278,12 @@ void signalling_core::refuse(connection_id id, connection& c, reject_reason reas
   const reason_text& text = text_of(reason);
   std::string bytes(settings_.frame_headroom, '\0');
   if (c.kind == connection_kind::webtorrent) {
-    bytes += "{\"failure reason\":";
+    bytes += "{\"failure reason\":"sv;
     json_append_string(&bytes, text.message);
   } else {
-    bytes += "{\"type\":\"error\",\"code\":\"";
+    bytes += "{\"type\":\"error\",\"code\":\""sv;
     bytes += text.code;
-    bytes += "\",\"message\":";
+    bytes += "\",\"message\":"sv;
     json_append_string(&bytes, text.message);
   }
   bytes += '}';
@@ -406,12 +406,12 @@ void signalling_core::native_error(connection_id id, connection& c, reject_reaso
                                    const char* message, std::string_view to) {
   count_reject(reason);
   std::string frame(settings_.frame_headroom, '\0');
-  frame += "{\"type\":\"error\",\"code\":\"";
+  frame += "{\"type\":\"error\",\"code\":\""sv;
   frame += text_of(reason).code;
-  frame += "\",\"message\":";
+  frame += "\",\"message\":"sv;
   json_append_string(&frame, message != nullptr ? message : text_of(reason).message);
   if (!to.empty()) {
-    frame += ",\"to\":";
+    frame += ",\"to\":"sv;
     json_append_string(&frame, to);
   }
   frame += '}';
@@ -451,9 +451,9 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
       return;
     }
     std::string frame(settings_.frame_headroom, '\0');
-    frame += "{\"type\":\"pong\"";
+    frame += "{\"type\":\"pong\""sv;
     if (ping_id != nullptr) {
-      frame += ",\"id\":";
+      frame += ",\"id\":"sv;
       frame += ping_id->raw;
     }
     frame += '}';
@@ -534,9 +534,9 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   // type, then the sender from the ticket, then the validated fields verbatim.
   std::string frame = new_frame();
   frame.reserve(settings_.frame_headroom + text.size() + 80);
-  frame += "{\"type\":";
+  frame += "{\"type\":"sv;
   frame += type->raw;
-  frame += ",\"from\":";
+  frame += ",\"from\":"sv;
   json_append_string(&frame, c.peer_id);
   for (size_t i = 0; i < message.size(); ++i) {
     std::string_view field = message.key(i);
@@ -562,7 +562,7 @@ void signalling_core::wt_failure(connection_id id, connection& c, const std::str
                                 : "{\"failure reason\":";
   json_append_string(&frame, reason);
   if (info_hash != nullptr) {
-    frame += ",\"info_hash\":";
+    frame += ",\"info_hash\":"sv;
     json_append_string(&frame, binary_to_utf8(info_hash->view()));
   }
   frame += '}';
@@ -685,7 +685,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       }
     }
     std::string frame(headroom, '\0');
-    frame += "{\"action\":\"scrape\",\"files\":{";
+    frame += "{\"action\":\"scrape\",\"files\":{"sv;
     bool first = true;
     std::vector<wt_id> listed;
     for (const auto& wanted_hash : wanted) {
@@ -821,13 +821,13 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     uint64_t complete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.complete;
     uint64_t incomplete = swarm_it == wt_swarms_.end() ? 0 : swarm_it->second.incomplete;
     std::string frame = new_frame();
-    frame += "{\"complete\":";
+    frame += "{\"complete\":"sv;
     append_decimal(&frame, complete);
-    frame += ",\"incomplete\":";
+    frame += ",\"incomplete\":"sv;
     append_decimal(&frame, incomplete);
-    frame += ",\"action\":\"announce\",\"info_hash\":";
+    frame += ",\"action\":\"announce\",\"info_hash\":"sv;
     frame += info_hash_json;
-    frame += ",\"interval\":";
+    frame += ",\"interval\":"sv;
     append_decimal(&frame, static_cast<uint64_t>(interval));
     frame += '}';
     if (!enqueue(id, c, std::move(frame))) return;
@@ -869,18 +869,18 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
       }
       std::string frame = new_frame();
       frame.reserve(headroom + offer_list[i].raw.size() + 128);
-      frame += "{\"action\":\"announce\"";
+      frame += "{\"action\":\"announce\""sv;
       if (const json_value_text* body = offer.get("offer")) {
-        frame += ",\"offer\":";
+        frame += ",\"offer\":"sv;
         frame += body->raw;
       }
       if (const json_value_text* offer_id = offer.get("offer_id")) {
-        frame += ",\"offer_id\":";
+        frame += ",\"offer_id\":"sv;
         frame += offer_id->raw;
       }
-      frame += ",\"peer_id\":";
+      frame += ",\"peer_id\":"sv;
       frame += peer_id_json;
-      frame += ",\"info_hash\":";
+      frame += ",\"info_hash\":"sv;
       frame += info_hash_json;
       frame += '}';
       if (enqueue(targets[i], *target, std::move(frame))) ++messages_relayed_[1];
@@ -897,15 +897,15 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     if (target == nullptr || target->closing) return;
     std::string frame = new_frame();
     frame.reserve(headroom + text.size() + 128);
-    frame += "{\"action\":\"announce\",\"answer\":";
+    frame += "{\"action\":\"announce\",\"answer\":"sv;
     frame += answer->raw;
     if (const json_value_text* offer_id = message.get("offer_id")) {
-      frame += ",\"offer_id\":";
+      frame += ",\"offer_id\":"sv;
       frame += offer_id->raw;
     }
-    frame += ",\"peer_id\":";
+    frame += ",\"peer_id\":"sv;
     frame += peer_id_json;
-    frame += ",\"info_hash\":";
+    frame += ",\"info_hash\":"sv;
     frame += info_hash_json;
     frame += '}';
     if (enqueue(target_id, *target, std::move(frame))) ++messages_relayed_[1];
