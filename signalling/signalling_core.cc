@@ -66,12 +66,16 @@ bool origin_matches(std::string_view origin, std::string_view pattern) {
 
 constexpr size_t kMaxSessionChars = 64;
 constexpr size_t kMaxReasonChars = 256;
-// Frame buffer recycling: at most this many spare buffers and queue nodes, holding at most
-// this many bytes together (beyond that a sent frame's buffer is freed).
+// Frame buffer recycling: at most this many spare buffers, holding at most this many
+// bytes together (beyond that a queued frame's buffer is freed).
 constexpr size_t kMaxSpareFrames = 1024;
 constexpr size_t kMaxSpareBytes = size_t{1} << 20;
 // Room a fresh frame buffer starts with: most frames fit without growing.
 constexpr size_t kFrameReserve = 512;
+// An emptied outbox keeps its buffer up to this size; a larger one (a burst) is freed,
+// so an idle connection holds little.
+constexpr size_t kOutboxKeepBytes = 2048;
+constexpr size_t kFrameHeaderBytes = 4;
 
 }  // namespace
 
@@ -106,10 +110,7 @@ signalling_core::wt_swarm signalling_core::new_wt_swarm() const {
   return swarm;
 }
 
-void signalling_core::reconfigure(signalling_settings settings) {
-  settings.frame_headroom = settings_.frame_headroom;
-  settings_ = std::move(settings);
-}
+void signalling_core::reconfigure(signalling_settings settings) { settings_ = std::move(settings); }
 
 signalling_core::connection* signalling_core::find(connection_id id) {
   auto it = connections_.find(id);
@@ -195,7 +196,7 @@ void signalling_core::open_native(connection_id id, std::string_view ip, std::st
   c.peer_id = std::move(claims.peer_id);
   c.swarm_id = std::move(claims.swarm_id);
 
-  std::string welcome(settings_.frame_headroom, '\0');
+  std::string welcome;
   welcome += "{\"type\":\"welcome\",\"peer_id\":\"" + c.peer_id + "\",\"swarm_id\":\"" +
              c.swarm_id + "\",\"expiry\":" + std::to_string(claims.expiry) +
              ",\"ping_interval\":" + std::to_string(settings_.ping_interval_seconds) +
@@ -239,31 +240,73 @@ std::string signalling_core::new_frame() {
   } else {
     frame.reserve(kFrameReserve);
   }
-  frame.assign(settings_.frame_headroom, '\0');
+  frame.clear();
   return frame;
 }
 
-bool signalling_core::enqueue(connection_id id, connection& c, std::string frame) {
-  if (c.closing) return false;
-  if (c.outbox.size() + 1 > settings_.limits.max_queue_messages ||
-      c.outbox_bytes + frame.size() > settings_.limits.max_queue_bytes) {
-    queued_bytes_ -= c.outbox_bytes;
+void signalling_core::recycle(std::string frame) {
+  if (spare_buffers_.size() < kMaxSpareFrames &&
+      spare_bytes_ + frame.capacity() <= kMaxSpareBytes) {
+    spare_bytes_ += frame.capacity();
+    spare_buffers_.push_back(std::move(frame));
+  }
+}
+
+void signalling_core::push_frame(connection& c, std::string_view text) {
+  auto length = static_cast<uint32_t>(text.size());  // max_message_bytes is below 2^24
+  char header[kFrameHeaderBytes];
+  std::memcpy(header, &length, sizeof(header));
+  c.outbox.append(header, sizeof(header));
+  c.outbox.append(text);
+  ++c.outbox_frames;
+  c.outbox_bytes += text.size();
+  queued_bytes_ += text.size();
+}
+
+std::string_view signalling_core::front_frame(const connection& c) const {
+  uint32_t length;
+  std::memcpy(&length, c.outbox.data() + c.outbox_start, sizeof(length));
+  return std::string_view(c.outbox).substr(c.outbox_start + kFrameHeaderBytes, length);
+}
+
+void signalling_core::pop_front_frame(connection& c) {
+  size_t length = front_frame(c).size();
+  c.outbox_start += kFrameHeaderBytes + length;
+  --c.outbox_frames;
+  c.outbox_bytes -= length;
+  queued_bytes_ -= length;
+  if (c.outbox_frames == 0) clear_outbox(c);
+}
+
+void signalling_core::clear_outbox(connection& c) {
+  queued_bytes_ -= c.outbox_bytes;
+  c.outbox_bytes = 0;
+  c.outbox_frames = 0;
+  c.outbox_start = 0;
+  if (c.outbox.capacity() > kOutboxKeepBytes) {
+    std::string().swap(c.outbox);
+  } else {
     c.outbox.clear();
-    c.outbox_bytes = 0;
+  }
+}
+
+bool signalling_core::enqueue(connection_id id, connection& c, std::string frame) {
+  if (c.closing) {
+    recycle(std::move(frame));
+    return false;
+  }
+  if (c.outbox_frames + 1 > settings_.limits.max_queue_messages ||
+      c.outbox_bytes + frame.size() > settings_.limits.max_queue_bytes) {
+    recycle(std::move(frame));
+    clear_outbox(c);
     refuse(id, c, reject_reason::slow_reader, close_code::policy_violation);
     return false;
   }
-  bool was_empty = c.outbox.empty();
-  c.outbox_bytes += frame.size();
-  queued_bytes_ += frame.size();
-  if (spare_nodes_.empty()) {
-    c.outbox.push_back(std::move(frame));
-  } else {
-    c.outbox.splice(c.outbox.end(), spare_nodes_, spare_nodes_.begin());
-    c.outbox.back() = std::move(frame);
-  }
+  bool was_empty = c.outbox_frames == 0;
+  push_frame(c, frame);
+  recycle(std::move(frame));
   if (was_empty) sink_->wants_write(id);
-  if (c.outbox.size() * 2 > settings_.limits.max_queue_messages ||
+  if (c.outbox_frames * 2 > settings_.limits.max_queue_messages ||
       c.outbox_bytes * 2 > settings_.limits.max_queue_bytes) {
     sink_->queue_filling(id);
   }
@@ -276,7 +319,7 @@ void signalling_core::refuse(connection_id id, connection& c, reject_reason reas
   count_reject(reason);
   leave_routing(id, c);
   const reason_text& text = text_of(reason);
-  std::string bytes(settings_.frame_headroom, '\0');
+  std::string bytes;
   if (c.kind == connection_kind::webtorrent) {
     bytes += "{\"failure reason\":"sv;
     json_append_string(&bytes, text.message);
@@ -287,10 +330,8 @@ void signalling_core::refuse(connection_id id, connection& c, reject_reason reas
     json_append_string(&bytes, text.message);
   }
   bytes += '}';
-  bool was_empty = c.outbox.empty();
-  c.outbox_bytes += bytes.size();
-  queued_bytes_ += bytes.size();
-  c.outbox.push_back(std::move(bytes));
+  bool was_empty = c.outbox_frames == 0;
+  push_frame(c, bytes);
   c.closing = true;
   c.partial.clear();
   c.partial.shrink_to_fit();
@@ -405,7 +446,7 @@ void signalling_core::handle_message(connection_id id, connection& c, std::strin
 void signalling_core::native_error(connection_id id, connection& c, reject_reason reason,
                                    const char* message, std::string_view to) {
   count_reject(reason);
-  std::string frame(settings_.frame_headroom, '\0');
+  std::string frame;
   frame += "{\"type\":\"error\",\"code\":\""sv;
   frame += text_of(reason).code;
   frame += "\",\"message\":"sv;
@@ -450,7 +491,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
       native_error(id, c, reject_reason::bad_message, "ping takes only 'id'", {});
       return;
     }
-    std::string frame(settings_.frame_headroom, '\0');
+    std::string frame;
     frame += "{\"type\":\"pong\""sv;
     if (ping_id != nullptr) {
       frame += ",\"id\":"sv;
@@ -533,7 +574,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
   }
   // type, then the sender from the ticket, then the validated fields verbatim.
   std::string frame = new_frame();
-  frame.reserve(settings_.frame_headroom + text.size() + 80);
+  frame.reserve(text.size() + 80);
   frame += "{\"type\":"sv;
   frame += type->raw;
   frame += ",\"from\":"sv;
@@ -557,7 +598,7 @@ void signalling_core::handle_native(connection_id id, connection& c, std::string
 void signalling_core::wt_failure(connection_id id, connection& c, const std::string& reason,
                                  const wt_id* info_hash, reject_reason counted_as) {
   count_reject(counted_as);
-  std::string frame(settings_.frame_headroom, '\0');
+  std::string frame;
   frame += info_hash != nullptr ? "{\"action\":\"announce\",\"failure reason\":"
                                 : "{\"failure reason\":";
   json_append_string(&frame, reason);
@@ -663,7 +704,6 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     json_string_value(action->raw, &action_name);
   }
   const int interval = settings_.webtorrent_interval_seconds;
-  const size_t headroom = settings_.frame_headroom;
 
   if (action_name == "scrape"sv) {
     ++wt_scrapes_;
@@ -684,7 +724,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         wanted.push_back(swarm.first);
       }
     }
-    std::string frame(headroom, '\0');
+    std::string frame;
     frame += "{\"action\":\"scrape\",\"files\":{"sv;
     bool first = true;
     std::vector<wt_id> listed;
@@ -868,7 +908,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
         break;
       }
       std::string frame = new_frame();
-      frame.reserve(headroom + offer_list[i].raw.size() + 128);
+      frame.reserve(offer_list[i].raw.size() + 128);
       frame += "{\"action\":\"announce\""sv;
       if (const json_value_text* body = offer.get("offer")) {
         frame += ",\"offer\":"sv;
@@ -896,7 +936,7 @@ void signalling_core::handle_webtorrent(connection_id id, connection& c, std::st
     connection* target = find(target_id);
     if (target == nullptr || target->closing) return;
     std::string frame = new_frame();
-    frame.reserve(headroom + text.size() + 128);
+    frame.reserve(text.size() + 128);
     frame += "{\"action\":\"announce\",\"answer\":"sv;
     frame += answer->raw;
     if (const json_value_text* offer_id = message.get("offer_id")) {
@@ -917,7 +957,7 @@ void signalling_core::on_closed(connection_id id) {
   if (it == connections_.end()) return;
   connection& c = it->second;
   leave_routing(id, c);
-  queued_bytes_ -= c.outbox_bytes;
+  clear_outbox(c);
   auto ip = connections_per_ip_.find(c.ip);
   if (ip != connections_per_ip_.end() && --ip->second == 0) connections_per_ip_.erase(ip);
   connections_.erase(it);
@@ -974,49 +1014,31 @@ void signalling_core::drain() {
   }
 }
 
-const std::string* signalling_core::next_frame(connection_id id) const {
+bool signalling_core::next_frame(connection_id id, std::string_view* frame) const {
   const connection* c = find(id);
-  if (c == nullptr || c->outbox.empty()) return nullptr;
-  return &c->outbox.front();
+  if (c == nullptr || c->outbox_frames == 0) return false;
+  *frame = front_frame(*c);
+  return true;
 }
 
 void signalling_core::pop_frame(connection_id id) {
   connection* c = find(id);
-  if (c != nullptr && !c->outbox.empty()) pop_front_frame(*c);
+  if (c != nullptr && c->outbox_frames > 0) pop_front_frame(*c);
 }
 
 bool signalling_core::drain_frames(connection_id id, size_t max_bytes, frame_writer write,
                                    void* context) {
   connection* c = find(id);
   if (c == nullptr) return false;
-  const size_t headroom = settings_.frame_headroom;
   size_t handed = 0;
-  while (!c->outbox.empty()) {
-    const std::string& frame = c->outbox.front();
-    size_t length = frame.size() - headroom;
-    if (handed > 0 && handed + length > max_bytes) return true;
-    write(std::string_view(frame).substr(headroom), context);
-    handed += length;
+  while (c->outbox_frames > 0) {
+    std::string_view frame = front_frame(*c);
+    if (handed > 0 && handed + frame.size() > max_bytes) return true;
+    write(frame, context);
+    handed += frame.size();
     pop_front_frame(*c);
   }
   return false;
-}
-
-void signalling_core::pop_front_frame(connection& c) {
-  std::string& frame = c.outbox.front();
-  c.outbox_bytes -= frame.size();
-  queued_bytes_ -= frame.size();
-  if (spare_buffers_.size() < kMaxSpareFrames &&
-      spare_bytes_ + frame.capacity() <= kMaxSpareBytes) {
-    spare_bytes_ += frame.capacity();
-    spare_buffers_.push_back(std::move(frame));
-  }
-  frame = std::string();  // a moved-from node holds no buffer
-  if (spare_nodes_.size() < kMaxSpareFrames) {
-    spare_nodes_.splice(spare_nodes_.end(), c.outbox, c.outbox.begin());
-  } else {
-    c.outbox.pop_front();
-  }
 }
 
 std::string signalling_core::metrics_text() const {

@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <list>
 #include <random>
 #include <string>
 #include <string_view>
@@ -104,9 +103,6 @@ struct signalling_settings {
   std::vector<std::string> origin_deny;
   bool require_origin = false;
   signalling_limits limits;
-  // Bytes reserved in front of every outgoing frame, for a transport that frames in place
-  // (libwebsockets' LWS_PRE); 0 for one that copies frames into its own buffer.
-  size_t frame_headroom = 0;
 };
 
 // What the core asks of the transport.
@@ -159,10 +155,10 @@ class signalling_core {
   void drain();
   bool draining() const { return draining_; }
 
-  // The frame at the head of a connection's queue (with headroom), or nullptr.
-  const std::string* next_frame(connection_id id) const;
+  // The frame at the head of a connection's queue; false if there is none.
+  bool next_frame(connection_id id, std::string_view* frame) const;
   void pop_frame(connection_id id);
-  // Hands queued frames (without headroom) oldest first to `write`, removing each, until
+  // Hands queued frames oldest first to `write`, removing each, until
   // the queue is empty or the next frame would take the bytes handed over past `max_bytes`
   // (the first one is always handed over). True if frames remain.
   using frame_writer = void (*)(std::string_view frame, void* context);
@@ -184,9 +180,13 @@ class signalling_core {
     connection_kind kind = connection_kind::refused;
     bool closing = false;
     std::string ip;
-    std::list<std::string> outbox;
-    size_t outbox_bytes = 0;
-    std::string partial;  // fragments of the message being received
+    // Queued frames back to back, each a 4-byte length then the text; the unsent ones
+    // start at outbox_start. One buffer per connection: no node or buffer per frame.
+    std::string outbox;
+    size_t outbox_start = 0;
+    size_t outbox_frames = 0;
+    size_t outbox_bytes = 0;  // text bytes of the unsent frames (what the limits count)
+    std::string partial;      // fragments of the message being received
     bool partial_binary = false;
     double tokens = 0;
     int64_t refill_ms = 0;
@@ -219,11 +219,16 @@ class signalling_core {
   // Whether `extra` more bytes would pass the memory limit.
   bool over_memory(size_t extra = 0) const;
 
-  // An empty frame (frame_headroom zero bytes), on a recycled buffer when one is spare.
+  // An empty frame, on a recycled buffer when one is spare.
   std::string new_frame();
+  // Hands a built frame's buffer back for new_frame (bounded pool).
+  void recycle(std::string frame);
   // Queue a frame; false (and the target is closed as a slow reader) if it does not fit.
   bool enqueue(connection_id id, connection& c, std::string frame);
+  void push_frame(connection& c, std::string_view text);
+  std::string_view front_frame(const connection& c) const;
   void pop_front_frame(connection& c);
+  void clear_outbox(connection& c);
   void refuse(connection_id id, connection& c, reject_reason reason, close_code code);
   void leave_routing(connection_id id, connection& c);
   void count_reject(reject_reason reason) { ++rejects_[static_cast<size_t>(reason)]; }
@@ -251,9 +256,8 @@ class signalling_core {
   std::unordered_map<std::string, std::unordered_map<std::string, connection_id>> native_swarms_;
   wt_id_hash wt_hash_;                                         // keyed at construction
   std::unordered_map<wt_id, wt_swarm, wt_id_hash> wt_swarms_;  // key: info_hash
-  // Sent frames' buffers and queue nodes, reused by the next frames (bounded pools).
+  // Queued frames' buffers, reused by the next frames (bounded pool).
   std::vector<std::string> spare_buffers_;
-  std::list<std::string> spare_nodes_;
   size_t spare_bytes_ = 0;  // capacity held in spare_buffers_
   // Per-message scratch for handle_webtorrent (not reentrant), reused for its capacity.
   struct wt_scratch {

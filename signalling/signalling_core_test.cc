@@ -32,7 +32,6 @@ struct recording_sink : p2p::connection_sink {
 p2p::signalling_settings test_settings() {
   p2p::signalling_settings s;
   s.ticket_secret = kSecret;
-  s.frame_headroom = 16;
   return s;
 }
 
@@ -40,12 +39,12 @@ std::string ticket(const char* peer, const char* swarm, int64_t expiry = kExpiry
   return p2p::ticket_sign(kSecret, {peer, swarm, expiry});
 }
 
-// Drains a connection's queue, returning the frames without headroom.
+// Drains a connection's queue, returning its frames.
 std::vector<std::string> take(p2p::signalling_core& core, p2p::connection_id id) {
   std::vector<std::string> frames;
-  while (const std::string* frame = core.next_frame(id)) {
-    assert_true(frame->size() >= core.settings().frame_headroom);
-    frames.push_back(frame->substr(core.settings().frame_headroom));
+  std::string_view frame;
+  while (core.next_frame(id, &frame)) {
+    frames.emplace_back(frame);
     core.pop_frame(id);
   }
   return frames;

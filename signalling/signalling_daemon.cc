@@ -404,8 +404,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, nullptr);
-  // Frames are copied into one framed batch per write: no room needed in front of them.
-  state.config.settings.frame_headroom = 0;
   std::random_device entropy;
   p2p::signalling_core core(state.config.settings, &state.transport,
                             (uint64_t{entropy()} << 32) | entropy());

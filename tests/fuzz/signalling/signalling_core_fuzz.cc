@@ -47,7 +47,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   null_sink sink;
   p2p::signalling_settings settings;
   settings.ticket_secret = "fuzz-secret";
-  settings.frame_headroom = 16;
   settings.limits.max_message_bytes = 4096;
   settings.limits.max_queue_messages = 8;
   settings.limits.max_queue_bytes = 4096;
@@ -100,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         core.tick(now);
         break;
       case 7:
-        while (core.next_frame(id) != nullptr) core.pop_frame(id);
+        for (std::string_view frame; core.next_frame(id, &frame);) core.pop_frame(id);
         break;
     }
   }
