@@ -72,8 +72,8 @@ constexpr size_t kMaxSpareFrames = 1024;
 constexpr size_t kMaxSpareBytes = size_t{1} << 20;
 // Room a fresh frame buffer starts with: most frames fit without growing.
 constexpr size_t kFrameReserve = 512;
-// An emptied outbox keeps its buffer up to this size; a larger one (a burst) is freed,
-// so an idle connection holds little.
+// An emptied outbox keeps its buffer up to this size (a larger one, after a burst, is
+// freed at once); tick() frees every empty one once a second.
 constexpr size_t kOutboxKeepBytes = 2048;
 constexpr size_t kFrameHeaderBytes = 4;
 
@@ -969,6 +969,11 @@ void signalling_core::tick(int64_t now_ms) {
   std::vector<connection_id> idle;
   for (auto& [id, c] : connections_) {
     if (c.closing) continue;
+    // An empty outbox gives its buffer back once a second: a busy connection allocates
+    // again at that rate, an idle one keeps nothing from its last burst.
+    if (c.outbox_frames == 0 && c.outbox.capacity() > std::string().capacity()) {
+      std::string().swap(c.outbox);
+    }
     if (now_ms - c.last_activity_ms > idle_ms) {
       idle.push_back(id);
     } else if (now_ms - std::max(c.last_activity_ms, c.last_ping_ms) >= ping_ms) {
