@@ -132,8 +132,8 @@ void hls_master_playlist_reads_back(void**) {
 }
 
 void dash_mpds_read_back(void**) {
-  for (const char* name :
-       {"segment_list.mpd", "template_number.mpd", "timeline_namespaced.mpd", "dynamic.mpd"}) {
+  for (const char* name : {"segment_list.mpd", "template_number.mpd", "timeline_namespaced.mpd",
+                           "dynamic.mpd", "dot_segment_base.mpd"}) {
     hints::manifest_options options;
     options.now_unix_ms = 1795305725000LL;
     hashing h;

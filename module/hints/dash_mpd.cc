@@ -230,6 +230,12 @@ std::string resolve_reference(std::string_view base, std::string_view ref) {
   // base path up to its last '/'.
   if (has_authority && path_start == base.size()) return std::string(base) + "/" + std::string(ref);
   size_t slash = base.rfind('/');
+  // A base whose last segment is "." or ".." names a directory: resolved on its own (as
+  // the client resolves each BaseURL) "a/b/.." is "a/", so references go below it, not
+  // beside it. The dot segment stays; the final resolution removes it.
+  std::string_view last =
+      base.substr(slash == std::string_view::npos || slash < path_start ? path_start : slash + 1);
+  if (last == "." || last == "..") return std::string(base) + "/" + std::string(ref);
   if (slash == std::string_view::npos || slash < path_start) {
     return std::string(base.substr(0, path_start)) + std::string(ref);
   }

@@ -691,6 +691,12 @@ void dash_base_url_nesting(void**) {
       {"urn:x", "urn:1.m4s"},
       {"//cdn.example/v/", "//cdn.example/v/1.m4s"},
       {"v/w", "v/1.m4s"},
+      // A last segment "." or ".." is a directory (the client resolves "a/b/.." to "a/").
+      {"http://cdn.example/a/b/..", "http://cdn.example/a/b/../1.m4s"},
+      {"http://cdn.example/a/.", "http://cdn.example/a/./1.m4s"},
+      {"..", "../1.m4s"},
+      {"v/..?q#f", "v/../1.m4s"},
+      {"http:..", "http:../1.m4s"},
   };
   for (const auto& [base_url, expected] : cases) {
     std::string doc = std::string("<MPD mediaPresentationDuration='PT4S'><BaseURL>") + base_url +
