@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/decimal.h"
 #include "signalling/binary_string.h"
 #include "signalling/json_scan.h"
 #include "tracker/ticket.h"
@@ -662,15 +663,7 @@ void append_binary(std::string* out, const wt_id& id) {
   json_append_string(out, binary_to_utf8(id.view()));
 }
 
-void append_decimal(std::string* out, uint64_t value) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (n > 0) out->push_back(digits[--n]);
-}
+void append_decimal(std::string* out, uint64_t value) { out->append(format_decimal(value).view()); }
 
 // JavaScript truthiness, as bittorrent-tracker tests `params.answer`.
 bool truthy(const json_value_text* value) {

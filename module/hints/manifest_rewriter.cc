@@ -4,6 +4,7 @@
 #include <new>
 
 #include "common/base64url.h"
+#include "common/decimal.h"
 #include "module/hints/manifest_output.h"
 
 namespace p2p {
@@ -22,15 +23,7 @@ void output_sink::put_hex(const sha256_digest& digest) {
   size_ += 2 * digest.size();
 }
 
-void output_sink::put_decimal(uint64_t value) {
-  char digits[20];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  while (n > 0) put(digits[--n]);
-}
+void output_sink::put_decimal(uint64_t value) { put(format_decimal(value).view()); }
 
 void put_percent_encoded(output_sink& out, std::string_view value, value_context context) {
   static const char kHex[] = "0123456789ABCDEF";
