@@ -21,15 +21,11 @@ TTL_SECONDS = 12
 SECRET = secrets.token_urlsafe(24)
 SESSION_SECRET = secrets.token_urlsafe(24)
 
-HTTP_CONFIG = """
-p2p_hints_cache_zone hints:1m;
-p2p_tracker_zone swarms 1m;
-p2p_analytics_zone stats 256k;
-p2p_tracker_secret "%(secret)s";
+HTTP_CONFIG = session_env.SESSION_HTTP + """
 p2p_session_key k1 "%(session_secret)s";
 p2p_session_ttl %(ttl)ds;
 p2p_token_skew 0s;
-""" + session_env.SIGNAL_HTTP
+"""
 
 REQUIRE = "p2p_session_require $http_x_p2p_credential;"
 

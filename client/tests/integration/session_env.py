@@ -30,6 +30,15 @@ map $http_upgrade $signal_connection { default upgrade; '' close; }
 upstream signalling { server 127.0.0.1:%(sig)d; }
 """
 
+# The http{} directives every whole-session test starts from: the three zones, the
+# tracker secret (%(secret)s) and the signalling upstream (%(sig)d).
+SESSION_HTTP = """
+p2p_hints_cache_zone hints:1m;
+p2p_tracker_zone swarms 1m;
+p2p_analytics_zone stats 256k;
+p2p_tracker_secret "%(secret)s";
+""" + SIGNAL_HTTP
+
 
 def make_vod(html, seconds):
     directory = os.path.join(html, "vod")

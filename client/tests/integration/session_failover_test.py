@@ -25,12 +25,7 @@ import session_env  # noqa: E402
 STREAM_SECONDS = 40
 SECRET = secrets.token_urlsafe(24)
 
-HTTP_CONFIG = """
-p2p_hints_cache_zone hints:1m;
-p2p_tracker_zone swarms 1m;
-p2p_analytics_zone stats 256k;
-p2p_tracker_secret "%(secret)s";
-""" + session_env.SIGNAL_HTTP
+HTTP_CONFIG = session_env.SESSION_HTTP
 
 VOD = """
 location /vod/ {
