@@ -94,7 +94,7 @@ class lws_transport : public p2p::connection_sink {
   std::unordered_map<p2p::connection_id, lws*> sockets;
   std::unordered_map<p2p::connection_id, p2p::close_code> closing;
   std::vector<p2p::connection_id> dirty;  // queues that gained frames this iteration
-  bool write_now = false;                 // ends a write hold early
+  bool write_now = false;                 // a queue passed half its limit this pass: do not hold it
 };
 
 struct daemon_state {
@@ -358,6 +358,7 @@ void hold_writes(struct ev_loop* loop, const daemon_state& s) {
   nanosleep(&pause, nullptr);
   ev_run(loop, EVRUN_NOWAIT);
 }
+
 void on_tick(lws_sorted_usec_list_t* timer) {
   g_state->core->tick(now_ms());
   lws_sul_schedule(g_state->context, 0, timer, on_tick, LWS_US_PER_SEC);
