@@ -355,11 +355,16 @@ test('a burst from many senders arrives whole and in order (writes held and coal
     const senders = [];
     for (let s = 0; s < 6; s++) senders.push(await join(`sender${s}`));
     const perSender = 200;
+    // Each sender's frames leave in one TCP write (corked), so they wait in the daemon's
+    // socket buffers together and loop passes see many frames at once, however fast the
+    // daemon is.
     senders.forEach((sender, s) => {
+      sender.ws._socket.cork();
       for (let i = 0; i < perSender; i++) {
         sender.send({ type: 'candidate', to: 'receiver', candidate: `${s}:${i}` });
       }
     });
+    for (const sender of senders) sender.ws._socket.uncork();
     const next = new Array(senders.length).fill(0);
     for (let n = 0; n < senders.length * perSender; n++) {
       const m = await receiver.next();
